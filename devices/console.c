@@ -1,0 +1,93 @@
+/* The console backend. Guests that spin on the ring until out_cons moves
+ * (GRUB) are served by draining on every yield and notification. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdint.h>
+#include <xen/io/console.h>
+
+#include "xenkvm/console.h"
+#include "xenkvm/log.h"
+
+void console_init(struct console *c, int out_fd)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	c->out_fd = out_fd;
+}
+
+void console_destroy(struct console *c)
+{
+	pthread_mutex_destroy(&c->lock);
+}
+
+static void write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* the reader went away: the guest must not notice */
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+void console_write(struct console *c, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&c->lock);
+	write_all(c->out_fd, buf, len);
+	pthread_mutex_unlock(&c->lock);
+}
+
+size_t console_input(struct console *c, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&c->lock);
+	if (len > CONSOLE_INPUT_SIZE - c->in_len)
+		len = CONSOLE_INPUT_SIZE - c->in_len;
+	memcpy(c->in_buf + c->in_len, buf, len);
+	c->in_len += len;
+	pthread_mutex_unlock(&c->lock);
+	return len;
+}
+
+size_t console_read(struct console *c, void *buf, size_t len)
+{
+	pthread_mutex_lock(&c->lock);
+	if (len > c->in_len)
+		len = c->in_len;
+	memcpy(buf, c->in_buf, len);
+	memmove(c->in_buf, c->in_buf + len, c->in_len - len);
+	c->in_len -= len;
+	pthread_mutex_unlock(&c->lock);
+	return len;
+}
+
+void console_ring_drain(struct console *c)
+{
+	struct xencons_interface *r = c->ring;
+	XENCONS_RING_IDX cons, prod;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&c->lock);
+	cons = __atomic_load_n(&r->out_cons, __ATOMIC_RELAXED);
+	prod = __atomic_load_n(&r->out_prod, __ATOMIC_ACQUIRE);
+	if (prod - cons > sizeof(r->out)) {
+		/* Indices that lie: drop what they claim rather than read past the ring. */
+		log_once("console ring indices are inconsistent (cons %u, prod %u): output dropped",
+			 cons, prod);
+		cons = prod;
+	}
+	if (cons != prod) {
+		uint8_t chunk[sizeof(r->out)];
+		size_t n = 0;
+		while (cons != prod)
+			chunk[n++] = (uint8_t)r->out[MASK_XENCONS_IDX(cons++, r->out)];
+		write_all(c->out_fd, chunk, n);
+	}
+	__atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&c->lock);
+}

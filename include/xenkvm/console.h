@@ -1,0 +1,30 @@
+/* The guest's console: console_io output, the PV console ring, and input
+ * typed on the host, all as one stream. */
+#ifndef XENKVM_CONSOLE_H
+#define XENKVM_CONSOLE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONSOLE_INPUT_SIZE 4096
+
+struct console {
+	pthread_mutex_t lock;
+	int out_fd;
+	uint8_t in_buf[CONSOLE_INPUT_SIZE]; /* bytes typed, not yet read by the guest */
+	size_t in_len;
+	void *ring; /* struct xencons_interface, once the guest has one */
+};
+
+void console_init(struct console *c, int out_fd);
+void console_destroy(struct console *c);
+void console_write(struct console *c, const void *buf, size_t len);
+/* Queue host input for the guest; returns how many bytes were taken. */
+size_t console_input(struct console *c, const void *buf, size_t len);
+/* Take up to len queued input bytes (CONSOLEIO_read). */
+size_t console_read(struct console *c, void *buf, size_t len);
+/* Copy what the guest put in the ring's output half to the console. */
+void console_ring_drain(struct console *c);
+
+#endif

@@ -1,0 +1,187 @@
+/* Guest physical memory backed by one memfd, so backends (and later
+ * migration) can map the same pages; frames added later come from the same
+ * memfd past the end of RAM. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "xenkvm/guest_mem.h"
+
+static int region_add(struct guest_mem *m, uint64_t gpa, uint64_t size, uint8_t *hva,
+		      uint64_t memfd_off, int is_ram)
+{
+	int i = 0;
+
+	/* Reuse the slot of a frame removed earlier, else take a new one. */
+	while (i < m->nregions && m->regions[i].size)
+		i++;
+	if (i >= GMEM_MAX_REGIONS)
+		return -ENOSPC;
+	struct gmem_region r = { .gpa = gpa, .size = size, .hva = hva, .memfd_off = memfd_off,
+				 .slot = (uint32_t)i, .is_ram = is_ram };
+	if (m->map_region && m->map_region(m->opaque, &r) < 0)
+		return -errno;
+	m->regions[i] = r;
+	if (i == m->nregions)
+		m->nregions++;
+	return 0;
+}
+
+static uint8_t *map_memfd(struct guest_mem *m, uint64_t off, uint64_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		       m->memfd, (off_t)off);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int grow_memfd(struct guest_mem *m, uint64_t new_size)
+{
+	if (ftruncate(m->memfd, (off_t)new_size) < 0)
+		return -errno;
+	m->memfd_size = new_size;
+	return 0;
+}
+
+int gmem_init(struct guest_mem *m, uint64_t ram_size,
+	      int (*map_region)(void *, const struct gmem_region *), void *opaque)
+{
+	uint8_t *hva;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->memfd = -1;
+	if (ram_size < GMEM_MIN_RAM || ram_size > GMEM_MAX_RAM || ram_size % GUEST_PAGE_SIZE)
+		return -EINVAL;
+	m->map_region = map_region;
+	m->opaque = opaque;
+	m->ram_size = ram_size;
+	m->low_ram = ram_size < LOW_RAM_LIMIT ? ram_size : LOW_RAM_LIMIT;
+	m->high_ram = ram_size - m->low_ram;
+	m->memfd = memfd_create("xenkvm-ram", MFD_CLOEXEC);
+	if (m->memfd < 0)
+		return -errno;
+	rc = grow_memfd(m, ram_size);
+	if (rc < 0)
+		goto fail;
+	/* One mapping for all RAM keeps low and high RAM contiguous on the host. */
+	hva = map_memfd(m, 0, ram_size);
+	if (!hva) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = region_add(m, 0, m->low_ram, hva, 0, 1);
+	if (rc == 0 && m->high_ram)
+		rc = region_add(m, HIGH_RAM_BASE, m->high_ram, hva + m->low_ram, m->low_ram, 1);
+	if (rc < 0) {
+		munmap(hva, ram_size);
+		goto fail;
+	}
+	return 0;
+fail:
+	close(m->memfd);
+	m->memfd = -1;
+	m->nregions = 0;
+	return rc;
+}
+
+void gmem_destroy(struct guest_mem *m)
+{
+	for (int i = 0; i < m->nregions; i++) {
+		struct gmem_region *r = &m->regions[i];
+		/* RAM regions share one mapping, which the first one owns. */
+		if (r->size && (!r->is_ram || r->gpa == 0))
+			munmap(r->hva, r->is_ram ? m->ram_size : r->size);
+	}
+	m->nregions = 0;
+	if (m->memfd >= 0)
+		close(m->memfd);
+	m->memfd = -1;
+}
+
+static struct gmem_region *region_find(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (len == 0 || gpa + len < gpa)
+		return NULL;
+	for (int i = 0; i < m->nregions; i++) {
+		const struct gmem_region *r = &m->regions[i];
+		if (r->size && gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+			return (struct gmem_region *)r;
+	}
+	return NULL;
+}
+
+void *gmem_ptr(struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	struct gmem_region *r = region_find(m, gpa, len);
+	return r ? r->hva + (gpa - r->gpa) : NULL;
+}
+
+int gmem_is_ram(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	struct gmem_region *r = region_find(m, gpa, len);
+	return r && r->is_ram;
+}
+
+int gmem_alloc_page(struct guest_mem *m, uint64_t *memfd_off, uint8_t **hva)
+{
+	uint64_t off = m->memfd_size;
+	int rc = grow_memfd(m, off + GUEST_PAGE_SIZE);
+
+	if (rc < 0)
+		return rc;
+	*hva = map_memfd(m, off, GUEST_PAGE_SIZE);
+	if (!*hva)
+		return -errno;
+	*memfd_off = off;
+	return 0;
+}
+
+int gmem_map_page(struct guest_mem *m, uint64_t gfn, uint64_t memfd_off)
+{
+	uint64_t gpa = gfn << GUEST_PAGE_SHIFT;
+	struct gmem_region *r;
+	uint8_t *hva;
+
+	if (gfn >> (64 - GUEST_PAGE_SHIFT))
+		return -EINVAL;
+	r = region_find(m, gpa, GUEST_PAGE_SIZE);
+	if (r) {
+		/* Replace the frame under KVM's feet: its MMU notifier drops the old page. */
+		void *p = mmap(r->hva + (gpa - r->gpa), GUEST_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED, m->memfd, (off_t)memfd_off);
+		return p == MAP_FAILED ? -errno : 0;
+	}
+	hva = map_memfd(m, memfd_off, GUEST_PAGE_SIZE);
+	if (!hva)
+		return -errno;
+	int rc = region_add(m, gpa, GUEST_PAGE_SIZE, hva, memfd_off, 0);
+	if (rc < 0)
+		munmap(hva, GUEST_PAGE_SIZE);
+	return rc;
+}
+
+int gmem_unmap_page(struct guest_mem *m, uint64_t gfn)
+{
+	uint64_t gpa = gfn << GUEST_PAGE_SHIFT;
+	struct gmem_region *r = region_find(m, gpa, GUEST_PAGE_SIZE);
+	struct gmem_region gone;
+
+	if (!r)
+		return -ENOENT;
+	if (r->is_ram) {
+		/* Give the frame its own RAM page back. */
+		uint64_t off = r->memfd_off + (gpa - r->gpa);
+		void *p = mmap(r->hva + (gpa - r->gpa), GUEST_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED, m->memfd, (off_t)off);
+		return p == MAP_FAILED ? -errno : 0;
+	}
+	/* A frame in a hole: KVM deletes a memslot registered with size 0. */
+	gone = *r;
+	gone.size = 0;
+	if (m->map_region && m->map_region(m->opaque, &gone) < 0)
+		return -errno;
+	munmap(r->hva, r->size);
+	r->size = 0;
+	return 0;
+}

@@ -1,0 +1,257 @@
+/* xenkvm: run a Xen PVH guest on KVM. main() parses, builds the VM, then
+ * waits on one event loop (stop, signals, timeout, console input). */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "xenkvm/boot.h"
+#include "xenkvm/cli.h"
+#include "xenkvm/console.h"
+#include "xenkvm/devices.h"
+#include "xenkvm/log.h"
+#include "xenkvm/vm.h"
+#include "xenkvm/xen.h"
+
+extern const uint8_t default_guest_start[], default_guest_end[];
+
+#define MAX_FILE_SIZE (1ULL << 32)
+
+/* Read a whole file; errors name the file and the reason. */
+static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_FILE_SIZE) {
+		snprintf(err, errlen, "%s: not a regular file of at most 4 GiB", path);
+		goto out;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	while (buf && done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+		if (n <= 0) {
+			snprintf(err, errlen, "%s: %s", path, n ? strerror(errno) : "short read");
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	*len = done;
+out:
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+struct images {
+	uint8_t *kernel, *initrd; /* malloc'd, or NULL */
+	struct boot_config boot;
+};
+
+static int load_images(const struct run_config *c, struct images *im, char *err, size_t errlen)
+{
+	memset(im, 0, sizeof(*im));
+	im->boot.cmdline = c->cmdline;
+	im->boot.vcpus = c->vcpus;
+	if (c->kernel) {
+		im->kernel = read_file(c->kernel, &im->boot.kernel_len, err, errlen);
+		if (!im->kernel)
+			return -1;
+		im->boot.kernel = im->kernel;
+		im->boot.kernel_name = c->kernel;
+	} else {
+		im->boot.kernel = default_guest_start;
+		im->boot.kernel_len = (size_t)(default_guest_end - default_guest_start);
+		im->boot.kernel_name = "(embedded default guest)";
+	}
+	if (c->initrd) {
+		im->initrd = read_file(c->initrd, &im->boot.initrd_len, err, errlen);
+		if (!im->initrd)
+			return -1;
+		im->boot.initrd = im->initrd;
+		im->boot.initrd_name = c->initrd;
+	}
+	return 0;
+}
+
+static int epoll_add(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int make_timeout_fd(double secs)
+{
+	struct itimerspec its = { 0 };
+	int fd;
+
+	if (secs <= 0)
+		return -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	its.it_value.tv_sec = (time_t)secs;
+	its.it_value.tv_nsec = (long)((secs - floor(secs)) * 1e9);
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Feed what is typed on stdin to the console; EOF just stops listening. */
+static void pump_stdin(struct console *con, int ep)
+{
+	char buf[256];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+	if (n <= 0) {
+		epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+		return;
+	}
+	console_input(con, buf, (size_t)n);
+}
+
+/* The main thread's loop: returns when the VM has been asked to stop. */
+static void event_loop(struct vm *vm, struct console *con, int sigfd, double timeout)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int tfd = make_timeout_fd(timeout);
+
+	epoll_add(ep, vm->stop_efd);
+	epoll_add(ep, sigfd);
+	if (tfd >= 0)
+		epoll_add(ep, tfd);
+	epoll_add(ep, STDIN_FILENO); /* fails harmlessly for regular files */
+	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+		struct epoll_event ev;
+		if (epoll_wait(ep, &ev, 1, -1) <= 0)
+			continue;
+		if (ev.data.fd == sigfd) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si))
+				log_warn("signal %u: destroying the guest", si.ssi_signo);
+			vm_request_stop(vm, EXIT_CRASH);
+		} else if (ev.data.fd == tfd) {
+			log_err("guest still running after %g s (--timeout): stopped", timeout);
+			vm_request_stop(vm, EXIT_TIMEOUT);
+		} else if (ev.data.fd == STDIN_FILENO) {
+			pump_stdin(con, ep);
+		}
+	}
+	if (tfd >= 0)
+		close(tfd);
+	close(ep);
+}
+
+static int run_vm(const struct run_config *c)
+{
+	static struct vm vm;
+	static struct xen xen;
+	struct console con;
+	struct images im;
+	struct boot_info boot;
+	char err[512] = "";
+	sigset_t mask;
+	int sigfd, status = EXIT_BAD_INPUT;
+
+	if (load_images(c, &im, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		goto out_images;
+	}
+	console_init(&con, STDOUT_FILENO);
+	if (vm_create(&vm, c->memory, c->vcpus, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		status = EXIT_VMM_ERROR;
+		goto out_console;
+	}
+	vm.boot = &boot;
+	if (pvh_boot_load(&vm.mem, &im.boot, &boot, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		goto out_vm;
+	}
+	if (xen_init(&xen, &vm, c->transport, &con, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		status = c->transport == TRANSPORT_KVM ? EXIT_BAD_INPUT : EXIT_VMM_ERROR;
+		goto out_xen;
+	}
+	xen_set_memory_map(&xen, boot.e820, boot.e820_n);
+	if (debugcon_register(&vm, &con) < 0 ||
+	    vcpu_set_pvh_entry(&vm.vcpus[0], boot.entry, (uint32_t)boot.start_info_gpa) < 0) {
+		fprintf(stderr, "xenkvm: vCPU setup: %s\n", strerror(errno));
+		status = EXIT_VMM_ERROR;
+		goto out_xen;
+	}
+	/* Signals are the event loop's business; vCPU threads only take kicks. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	sigdelset(&mask, SIGUSR1);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (vm_start_vcpus(&vm) == 0)
+		event_loop(&vm, &con, sigfd, c->timeout);
+	vm_join_vcpus(&vm);
+	console_ring_drain(&con);
+	close(sigfd);
+	status = vm.exit_status;
+out_xen:
+	xen_destroy(&xen);
+out_vm:
+	vm_destroy(&vm);
+out_console:
+	console_destroy(&con);
+out_images:
+	free(im.kernel);
+	free(im.initrd);
+	return status;
+}
+
+static void usage(void)
+{
+	printf("usage: xenkvm run [OPTIONS]   boot a Xen PVH guest (see xenkvm run --help)\n"
+	       "       xenkvm --help\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct run_config c;
+	char err[256];
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage();
+		return argc < 2 ? EXIT_BAD_INPUT : 0;
+	}
+	if (strcmp(argv[1], "run") != 0) {
+		fprintf(stderr, "xenkvm: unknown command '%s' (try xenkvm --help)\n", argv[1]);
+		return EXIT_BAD_INPUT;
+	}
+	rc = cli_parse_run(argc - 1, argv + 1, &c, err, sizeof(err));
+	if (rc == 1) {
+		cli_usage_run();
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		return EXIT_BAD_INPUT;
+	}
+	log_threshold = c.log_level;
+	return run_vm(&c);
+}

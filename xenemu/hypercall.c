@@ -1,0 +1,103 @@
+/* The hypercall dispatch table: one entry point per family. Whatever is not
+ * in the table answers -ENOSYS and is logged once, by name. */
+#include <stdatomic.h>
+
+#include "xenkvm/hypercall.h"
+#include "xenkvm/log.h"
+
+#define NR_HYPERCALLS 64
+
+static const char *const names[NR_HYPERCALLS] = {
+	[__HYPERVISOR_set_trap_table] = "set_trap_table",
+	[__HYPERVISOR_mmu_update] = "mmu_update",
+	[__HYPERVISOR_set_gdt] = "set_gdt",
+	[__HYPERVISOR_stack_switch] = "stack_switch",
+	[__HYPERVISOR_set_callbacks] = "set_callbacks",
+	[__HYPERVISOR_fpu_taskswitch] = "fpu_taskswitch",
+	[__HYPERVISOR_sched_op_compat] = "sched_op_compat",
+	[__HYPERVISOR_platform_op] = "platform_op",
+	[__HYPERVISOR_set_debugreg] = "set_debugreg",
+	[__HYPERVISOR_get_debugreg] = "get_debugreg",
+	[__HYPERVISOR_update_descriptor] = "update_descriptor",
+	[__HYPERVISOR_memory_op] = "memory_op",
+	[__HYPERVISOR_multicall] = "multicall",
+	[__HYPERVISOR_update_va_mapping] = "update_va_mapping",
+	[__HYPERVISOR_set_timer_op] = "set_timer_op",
+	[__HYPERVISOR_event_channel_op_compat] = "event_channel_op_compat",
+	[__HYPERVISOR_xen_version] = "xen_version",
+	[__HYPERVISOR_console_io] = "console_io",
+	[__HYPERVISOR_physdev_op_compat] = "physdev_op_compat",
+	[__HYPERVISOR_grant_table_op] = "grant_table_op",
+	[__HYPERVISOR_vm_assist] = "vm_assist",
+	[__HYPERVISOR_update_va_mapping_otherdomain] = "update_va_mapping_otherdomain",
+	[__HYPERVISOR_iret] = "iret",
+	[__HYPERVISOR_vcpu_op] = "vcpu_op",
+	[__HYPERVISOR_set_segment_base] = "set_segment_base",
+	[__HYPERVISOR_mmuext_op] = "mmuext_op",
+	[__HYPERVISOR_xsm_op] = "xsm_op",
+	[__HYPERVISOR_nmi_op] = "nmi_op",
+	[__HYPERVISOR_sched_op] = "sched_op",
+	[__HYPERVISOR_callback_op] = "callback_op",
+	[__HYPERVISOR_xenoprof_op] = "xenoprof_op",
+	[__HYPERVISOR_event_channel_op] = "event_channel_op",
+	[__HYPERVISOR_physdev_op] = "physdev_op",
+	[__HYPERVISOR_hvm_op] = "hvm_op",
+	[__HYPERVISOR_sysctl] = "sysctl",
+	[__HYPERVISOR_domctl] = "domctl",
+	[__HYPERVISOR_kexec_op] = "kexec_op",
+	[__HYPERVISOR_tmem_op] = "tmem_op",
+	[__HYPERVISOR_argo_op] = "argo_op",
+	[__HYPERVISOR_xenpmu_op] = "xenpmu_op",
+	[__HYPERVISOR_dm_op] = "dm_op",
+	[__HYPERVISOR_hypfs_op] = "hypfs_op",
+};
+
+static const hcall_fn table[NR_HYPERCALLS] = {
+	[__HYPERVISOR_memory_op] = memory_op,
+	[__HYPERVISOR_multicall] = multicall_op,
+	[__HYPERVISOR_xen_version] = xen_version_op,
+	[__HYPERVISOR_console_io] = console_io_op,
+	[__HYPERVISOR_sched_op] = sched_op,
+	[__HYPERVISOR_hvm_op] = hvm_op,
+};
+
+static atomic_uchar unimplemented_logged[NR_HYPERCALLS];
+static atomic_uchar subop_logged[NR_HYPERCALLS][64];
+
+long hcall_subop_enosys(const struct hcall *hc, uint64_t subop)
+{
+	uint64_t nr = hc->nr < NR_HYPERCALLS ? hc->nr : 0;
+
+	if (subop >= 64 || !atomic_exchange(&subop_logged[nr][subop], 1))
+		log_warn("%s sub-op %llu is not implemented: -ENOSYS", hypercall_name(hc->nr),
+			 (unsigned long long)subop);
+	return -XEN_ENOSYS;
+}
+
+const char *hypercall_name(uint64_t nr)
+{
+	return nr < NR_HYPERCALLS && names[nr] ? names[nr] : "unknown";
+}
+
+long hypercall_dispatch(struct hcall *hc)
+{
+	/* As Xen: calls from guest user mode are refused before anything else
+	 * (dm_op is the one exception, and it is not implemented). */
+	if (hc->cpl != 0)
+		return -XEN_EPERM;
+	if (!hc->abi64) {
+		for (int i = 0; i < 6; i++)
+			hc->arg[i] &= 0xffffffffULL;
+		hc->nr &= 0xffffffffULL;
+	}
+	if (hc->nr < NR_HYPERCALLS && table[hc->nr])
+		return table[hc->nr](hc);
+	if (hc->nr >= NR_HYPERCALLS) {
+		log_once("guest made hypercall %llu, which does not exist: -ENOSYS",
+			 (unsigned long long)hc->nr);
+	} else if (!atomic_exchange(&unimplemented_logged[hc->nr], 1)) {
+		log_warn("hypercall %s (%llu) is not implemented: -ENOSYS",
+			 hypercall_name(hc->nr), (unsigned long long)hc->nr);
+	}
+	return -XEN_ENOSYS;
+}

@@ -1,0 +1,101 @@
+/* Xen system time and the pvclock in shared_info. The guest sees the raw,
+ * stable host TSC, so one (TSC, ns) pair with a fixed scale stays exact. */
+#include <string.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include <stdint.h>
+#include <xen/xen.h>
+#include <xen/foreign/x86_32.h>
+
+#include "xenkvm/hypercall.h"
+#include "xenkvm/vm.h"
+#include "xenkvm/xen.h"
+
+#define NS_PER_SEC 1000000000ULL
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t xen_system_time_ns(const struct xen *x)
+{
+	return monotonic_ns() - x->time_base_ns;
+}
+
+/* Xen's set_time_scale: ns = ((tsc << shift) * mul) >> 32, with mul < 2^32. */
+static void time_scale(uint64_t tsc_hz, uint32_t *mul, int8_t *shift)
+{
+	uint64_t tps = tsc_hz;
+	int s = 0;
+
+	while (tps > 2 * NS_PER_SEC) {
+		tps >>= 1;
+		s--;
+	}
+	while (tps <= NS_PER_SEC) {
+		tps <<= 1;
+		s++;
+	}
+	*mul = (uint32_t)((NS_PER_SEC << 32) / tps);
+	*shift = (int8_t)s;
+}
+
+/* The version protocol: odd while writing, so readers retry. */
+static void fill_time(volatile struct vcpu_time_info *t, uint64_t tsc, uint64_t now,
+		      uint32_t mul, int8_t shift)
+{
+	t->version++;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	t->tsc_timestamp = tsc;
+	t->system_time = now;
+	t->tsc_to_system_mul = mul;
+	t->tsc_shift = shift;
+	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	t->version++;
+}
+
+static void fill_wallclock(volatile uint32_t *version, volatile uint32_t *sec,
+			   volatile uint32_t *nsec, volatile uint32_t *sec_hi, uint64_t boot_ns)
+{
+	(*version)++;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	*sec = (uint32_t)(boot_ns / NS_PER_SEC);
+	*nsec = (uint32_t)(boot_ns % NS_PER_SEC);
+	if (sec_hi)
+		*sec_hi = (uint32_t)((boot_ns / NS_PER_SEC) >> 32);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	(*version)++;
+}
+
+void xen_time_update_shared_info(struct xen *x)
+{
+	struct timespec rt;
+	uint64_t tsc = __rdtsc(), now = xen_system_time_ns(x), boot_ns;
+	uint32_t mul;
+	int8_t shift;
+	unsigned n = x->vm->nvcpus < XEN_LEGACY_MAX_VCPUS ? x->vm->nvcpus : XEN_LEGACY_MAX_VCPUS;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	boot_ns = (uint64_t)rt.tv_sec * NS_PER_SEC + (uint64_t)rt.tv_nsec - now;
+	time_scale(x->tsc_khz * 1000, &mul, &shift);
+	pthread_mutex_lock(&x->lock);
+	if (x->shinfo_32bit) {
+		/* i386 keeps wc_sec_hi in arch, which <xen/foreign/x86_32.h> places
+		 * wrongly: only the fields before it are used here. */
+		struct shared_info_x86_32 *s = (void *)x->shared_info;
+		for (unsigned i = 0; i < n; i++)
+			fill_time((void *)&s->vcpu_info[i].time, tsc, now, mul, shift);
+		fill_wallclock(&s->wc_version, &s->wc_sec, &s->wc_nsec, NULL, boot_ns);
+	} else {
+		struct shared_info *s = (void *)x->shared_info;
+		for (unsigned i = 0; i < n; i++)
+			fill_time(&s->vcpu_info[i].time, tsc, now, mul, shift);
+		fill_wallclock(&s->wc_version, &s->wc_sec, &s->wc_nsec, &s->wc_sec_hi, boot_ns);
+	}
+	pthread_mutex_unlock(&x->lock);
+}

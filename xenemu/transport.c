@@ -1,0 +1,53 @@
+/* Transport selection and what both transports share. */
+#include <stdio.h>
+#include <string.h>
+
+#include "xenkvm/hypercall.h"
+#include "xenkvm/log.h"
+#include "xenkvm/transport.h"
+#include "xenkvm/vm.h"
+
+#define EFER_LMA (1ULL << 10)
+
+const char *transport_name(enum hcall_transport t)
+{
+	return t == TRANSPORT_KVM ? "kvm" : t == TRANSPORT_PAGE ? "page" : "auto";
+}
+
+int transport_init(struct xen *x, enum hcall_transport t, char *err, size_t errlen)
+{
+	if (t == TRANSPORT_AUTO)
+		t = xen_kvm_transport_available(x->vm->kvm_fd) ? TRANSPORT_KVM : TRANSPORT_PAGE;
+	x->transport = t;
+	log_info("hypercall transport: %s", transport_name(t));
+	return t == TRANSPORT_KVM ? transport_kvm_init(x, err, errlen)
+				  : transport_page_init(x, err, errlen);
+}
+
+void hcall_prepare(struct hcall *hc, struct vcpu *v, const struct kvm_sregs *s)
+{
+	memset(hc, 0, sizeof(*hc));
+	hc->xen = v->vm->xen;
+	hc->vcpu = v;
+	hc->vcpu_id = v->id;
+	hc->mem = &v->vm->mem;
+	hc->abi64 = (s->efer & EFER_LMA) && s->cs.l;
+	/* Xen takes the privilege level from SS's DPL. */
+	hc->cpl = (s->cr0 & 1) ? s->ss.dpl : 0;
+	hc->pg = (struct guest_paging){ .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4,
+					.efer = s->efer };
+}
+
+int hypercall_page_write(struct xen *x, uint64_t gpa, size_t (*stub)(unsigned nr, uint8_t *out))
+{
+	uint8_t *page = gmem_ptr(&x->vm->mem, gpa, GUEST_PAGE_SIZE);
+
+	if (!page)
+		return -1;
+	/* int3 everywhere no stub is, as Xen fills it. */
+	memset(page, 0xcc, GUEST_PAGE_SIZE);
+	for (unsigned nr = 0; nr < GUEST_PAGE_SIZE / 32; nr++) {
+		stub(nr, page + nr * 32);
+	}
+	return 0;
+}
