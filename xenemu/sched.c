@@ -50,9 +50,13 @@ static long sched_shutdown(struct hcall *hc, int code_only)
 
 	if (copy_from_guest(hc, &s, hc->arg[1], sizeof(s)))
 		return -XEN_EFAULT;
+	/* Xen keeps reasons in a byte. */
+	s.reason = (uint8_t)s.reason;
 	if (code_only) {
+		/* The first code recorded stays. */
 		pthread_mutex_lock(&hc->xen->lock);
-		hc->xen->shutdown_code = (int)s.reason;
+		if (hc->xen->shutdown_code < 0)
+			hc->xen->shutdown_code = (int)s.reason;
 		pthread_mutex_unlock(&hc->xen->lock);
 		return 0;
 	}

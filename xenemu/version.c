@@ -10,6 +10,7 @@
 #include "xenkvm/hypercall.h"
 #include "xenkvm/xen.h"
 
+#define XEN_DENIED "<denied>"
 #define XEN_CAPABILITIES "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64"
 
 /* Copy a fixed-size string field, zero-padded as Xen does. */
@@ -84,12 +85,14 @@ long xen_version_op(struct hcall *hc)
 	case XENVER_get_features:
 		return version_get_features(hc);
 	case XENVER_pagesize:
-		return GUEST_PAGE_SIZE;
+		return hc->arg[1] ? -XEN_EINVAL : (long)GUEST_PAGE_SIZE;
 	case XENVER_guest_handle:
 		return version_guest_handle(hc);
 	case XENVER_commandline:
+		/* Xen's default policy hides these from unprivileged domains: the
+		 * command line reads "<denied>", the build id is refused. */
+		return copy_to_guest(hc, hc->arg[1], XEN_DENIED, sizeof(XEN_DENIED));
 	case XENVER_build_id:
-		/* Xen's default policy reserves these for privileged domains. */
 		return -XEN_EPERM;
 	default:
 		return -XEN_ENOSYS;

@@ -8,6 +8,9 @@
  *        SCHEDOP_shutdown(poweroff). Xen keeps the first recorded code
  *        (sched/core.c) and domain_shutdown() uses it in place of the
  *        reason (common/domain.c), so the domain shuts down as *crash*.
+ *   reason=triple_fault|emulation_failure|hang
+ *     -> the ways a guest ends without asking: a fault with no IDT, an
+ *        instruction KVM's CPL0 emulator cannot run (SSE), a spin forever.
  * It prints `SHUTDOWN <reason> (code N)` first. Without a valid reason it
  * prints a RESULT: FAIL line and crashes. A shutdown that returns prints
  * the return code and triple-faults.
@@ -32,12 +35,31 @@ static void set_code(unsigned int code)
     printf("# SCHEDOP_shutdown_code(%u) returned %ld\n", code, rc);
 }
 
+static KIT_NORETURN void misbehave(const char *how)
+{
+    static const struct {
+        uint16_t limit;
+        uint32_t base;
+    } __attribute__((packed)) null_idt;
+
+    printf("SHUTDOWN %s\n", how);
+    if (!strcmp(how, "triple_fault"))
+        __asm__ volatile("lidt %0; ud2" ::"m"(null_idt));
+    else if (!strcmp(how, "emulation_failure"))
+        __asm__ volatile(".byte 0x66, 0x0f, 0xef, 0xc0"); /* pxor %xmm0,%xmm0 */
+    for (;;)
+        __asm__ volatile("" ::: "memory");
+}
+
 void guest_main(void)
 {
-    char reason[16];
+    char reason[20];
 
     if (!kit_arg("reason", reason, sizeof(reason)))
         kit_abort("no reason= on the command line");
+    if (!strcmp(reason, "triple_fault") || !strcmp(reason, "emulation_failure") ||
+        !strcmp(reason, "hang"))
+        misbehave(reason);
     if (!strcmp(reason, "code_crash")) {
         printf("SHUTDOWN code_crash (code %u)\n", SHUTDOWN_crash);
         set_code(SHUTDOWN_crash);
