@@ -20,7 +20,7 @@ LIB_OBJS := $(filter-out $(BUILD)/vmm/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-guests check-abi bench clean guests
+.PHONY: all check check-fast check-san check-unit check-guests check-abi bench clean guests
 all: $(BUILD)/xenkvm
 
 include tests/guests/guests.mk
@@ -53,9 +53,19 @@ check-unit: $(UNIT_BINS)
 check-guests: $(BUILD)/xenkvm guests
 	tests/integration/run.sh $(BUILD)
 
-check: all check-abi check-unit check-guests
+# The fast tier, then the same again under ASan+UBSan.
+check-fast: all check-abi check-unit check-guests
 
-bench: $(BUILD)/xenkvm guests
+check-san:
+	$(MAKE) SAN=1 BUILD=$(BUILD)/san check-fast
+
+check: check-fast check-san
+
+$(BUILD)/tools/%: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: $(BUILD)/xenkvm guests $(BUILD)/tools/runstat
 	bench/run.sh $(BUILD)
 
 clean:

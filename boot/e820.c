@@ -25,6 +25,9 @@ unsigned e820_build(const struct guest_mem *m, struct e820_entry *e, unsigned ma
 		     XEN_HVM_MEMMAP_TYPE_RESERVED);
 	n = e820_add(e, n, max, LEGACY_HOLE_END, m->low_ram - LEGACY_HOLE_END,
 		     XEN_HVM_MEMMAP_TYPE_RAM);
+	/* The console and XenStore rings live here, as under Xen's toolstack. */
+	n = e820_add(e, n, max, SPECIAL_PAGES_START, SPECIAL_PAGES_END - SPECIAL_PAGES_START,
+		     XEN_HVM_MEMMAP_TYPE_RESERVED);
 	n = e820_add(e, n, max, HIGH_RAM_BASE, m->high_ram, XEN_HVM_MEMMAP_TYPE_RAM);
 	return n;
 }

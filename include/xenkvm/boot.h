@@ -55,7 +55,7 @@ struct boot_config {
 	const uint8_t *initrd;   /* NULL: no initrd */
 	size_t initrd_len;
 	const char *initrd_name; /* NULL means "initrd" */
-	const char *cmdline;     /* NULL: empty command line */
+	const char *cmdline;     /* NULL: none (cmdline_paddr 0) */
 	unsigned vcpus;          /* 1..BOOT_MAX_VCPUS, for the MADT; APIC id = vCPU index */
 };
 
@@ -116,7 +116,7 @@ int acpi_build(struct guest_mem *m, unsigned vcpus, uint64_t *rsdp_gpa, char *er
 	       size_t errlen);
 
 struct start_info_params {
-	const char *cmdline;             /* NULL: empty */
+	const char *cmdline;             /* NULL: none (cmdline_paddr 0) */
 	uint64_t initrd_gpa, initrd_len; /* initrd_len 0: no module */
 	uint64_t rsdp_gpa;
 	const struct e820_entry *e820;

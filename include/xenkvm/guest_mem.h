@@ -17,6 +17,11 @@
 #define LEGACY_HOLE_START 0xA0000ULL
 #define LEGACY_HOLE_END 0x100000ULL
 
+/* Frames the VMM backs for the guest (console and XenStore rings), reported
+ * reserved in the E820 map: where Xen's toolstack puts them. */
+#define SPECIAL_PAGES_START 0xfeff8000ULL
+#define SPECIAL_PAGES_END 0xff000000ULL
+
 #define GMEM_MAX_REGIONS 256
 #define GMEM_MIN_RAM (2ULL << 20)
 #define GMEM_MAX_RAM (1ULL << 40)

@@ -18,10 +18,8 @@
 /* The port the page transport's stubs write the hypercall number to. */
 #define XENKVM_HCALL_PORT 0x96
 
-/* Special frames, where Xen's toolstack puts them (special_pfn()): reserved
- * in the E820 map, handed to the guest through HVM params. */
-#define SPECIAL_PAGES_START 0xfeff8000ULL
-#define SPECIAL_PAGES_END 0xff000000ULL
+/* Special frames (in the reserved SPECIAL_PAGES range of guest_mem.h), where
+ * Xen's toolstack puts them (special_pfn()), handed over by HVM params. */
 #define XENSTORE_GFN 0xfeffbULL
 #define CONSOLE_GFN 0xfeff8ULL
 /* Event channel ports the toolstack reserves for the console and XenStore. */

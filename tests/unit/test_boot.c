@@ -705,7 +705,7 @@ START_TEST(e820_small_ram)
 	struct e820_entry e[BOOT_E820_MAX];
 	unsigned n = e820_build(&mem, e, BOOT_E820_MAX);
 
-	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(n, 4);
 	ck_assert_uint_eq(e[0].addr, 0);
 	ck_assert_uint_eq(e[0].size, 0xA0000);
 	ck_assert_uint_eq(e[0].type, XEN_HVM_MEMMAP_TYPE_RAM);
@@ -715,6 +715,9 @@ START_TEST(e820_small_ram)
 	ck_assert_uint_eq(e[2].addr, 0x100000);
 	ck_assert_uint_eq(e[2].size, RAM_SIZE - 0x100000);
 	ck_assert_uint_eq(e[2].type, XEN_HVM_MEMMAP_TYPE_RAM);
+	ck_assert_uint_eq(e[3].addr, SPECIAL_PAGES_START);
+	ck_assert_uint_eq(e[3].size, SPECIAL_PAGES_END - SPECIAL_PAGES_START);
+	ck_assert_uint_eq(e[3].type, XEN_HVM_MEMMAP_TYPE_RESERVED);
 	ck_assert_uint_eq(e820_build(&mem, e, 2), 2);
 	ck_assert(e820_ram_contains(&mem, 0x100000, RAM_SIZE - 0x100000));
 	ck_assert(!e820_ram_contains(&mem, 0x9F000, 0x2000));
@@ -732,12 +735,13 @@ START_TEST(e820_above_3g)
 
 	ck_assert_int_eq(gmem_init(&big, 4ULL << 30, NULL, NULL), 0);
 	n = e820_build(&big, e, BOOT_E820_MAX);
-	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(n, 5);
 	ck_assert_uint_eq(e[2].addr, 0x100000);
 	ck_assert_uint_eq(e[2].size, LOW_RAM_LIMIT - 0x100000);
-	ck_assert_uint_eq(e[3].addr, 4ULL << 30);
-	ck_assert_uint_eq(e[3].size, (4ULL << 30) - LOW_RAM_LIMIT);
-	ck_assert_uint_eq(e[3].type, XEN_HVM_MEMMAP_TYPE_RAM);
+	ck_assert_uint_eq(e[3].addr, SPECIAL_PAGES_START);
+	ck_assert_uint_eq(e[4].addr, 4ULL << 30);
+	ck_assert_uint_eq(e[4].size, (4ULL << 30) - LOW_RAM_LIMIT);
+	ck_assert_uint_eq(e[4].type, XEN_HVM_MEMMAP_TYPE_RAM);
 	ck_assert(!e820_ram_contains(&big, LOW_RAM_LIMIT - 4096, 8192));
 	ck_assert(e820_ram_contains(&big, HIGH_RAM_BASE, (4ULL << 30) - LOW_RAM_LIMIT));
 	gmem_destroy(&big);
@@ -790,7 +794,7 @@ START_TEST(start_info_fields)
 	ck_assert_mem_eq(gmem_ptr(&mem, mod.paddr, mod.size), initrd, sizeof(initrd));
 
 	ck_assert_uint_eq(si.memmap_entries, bi.e820_n);
-	ck_assert_uint_eq(bi.e820_n, 3);
+	ck_assert_uint_eq(bi.e820_n, 4);
 	for (unsigned i = 0; i < bi.e820_n; i++) {
 		memcpy(&mm, gmem_ptr(&mem, si.memmap_paddr + i * sizeof(mm), sizeof(mm)),
 		       sizeof(mm));
