@@ -65,6 +65,20 @@ size_t console_read(struct console *c, void *buf, size_t len)
 	return len;
 }
 
+void console_unread(struct console *c, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&c->lock);
+	if (len > CONSOLE_INPUT_SIZE)
+		len = CONSOLE_INPUT_SIZE;
+	/* Input typed meanwhile may have to make room: the newest bytes go. */
+	if (c->in_len > CONSOLE_INPUT_SIZE - len)
+		c->in_len = CONSOLE_INPUT_SIZE - len;
+	memmove(c->in_buf + len, c->in_buf, c->in_len);
+	memcpy(c->in_buf, buf, len);
+	c->in_len += len;
+	pthread_mutex_unlock(&c->lock);
+}
+
 void console_ring_drain(struct console *c)
 {
 	struct xencons_interface *r = c->ring;

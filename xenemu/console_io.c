@@ -37,8 +37,8 @@ static long console_io_read(struct hcall *hc, uint64_t count, uint64_t buffer)
 		count = CONSOLE_CHUNK;
 	n = console_read(hc->xen->console, chunk, count);
 	if (n && copy_to_guest(hc, buffer, chunk, n)) {
-		/* Put it back: the guest did not get it. */
-		console_input(hc->xen->console, chunk, n);
+		/* Put it back in front: the guest did not get it. */
+		console_unread(hc->xen->console, chunk, n);
 		return -XEN_EFAULT;
 	}
 	return (long)n;

@@ -43,10 +43,7 @@ struct xen_vcpu {
 
 struct xen {
 	struct vm *vm;
-	/* XENMEM_set_memory_map accepts at most this many entries, as Xen does. */
-#define XEN_E820_MAX 128
-
-enum hcall_transport transport;
+	enum hcall_transport transport;
 	pthread_mutex_t lock; /* params, shared_info placement, memory map */
 	uint64_t *params;     /* HVM_NR_PARAMS values */
 	/* shared_info: a VMM page, mapped into the guest by add_to_physmap. */
@@ -66,10 +63,7 @@ enum hcall_transport transport;
 };
 
 /* Set up the Xen personality on a created VM: transport, special pages, time. */
-int xen_init(struct xen *x, struct vm *vm, /* XENMEM_set_memory_map accepts at most this many entries, as Xen does. */
-#define XEN_E820_MAX 128
-
-enum hcall_transport t, struct console *con,
+int xen_init(struct xen *x, struct vm *vm, enum hcall_transport t, struct console *con,
 	     char *err, size_t errlen);
 void xen_destroy(struct xen *x);
 /* The memory map XENMEM_memory_map serves (the guest may replace it). */
