@@ -14,7 +14,8 @@ CFLAGS += $(CFLAGS_COMMON)
 LIBS := -lpthread -lm -lz -llzma -lzstd -llz4 -lbz2
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
-SRCS := $(wildcard vmm/*.c xenemu/*.c devices/*.c boot/*.c)
+EXCLUDE ?=
+SRCS := $(filter-out $(EXCLUDE),$(wildcard vmm/*.c xenemu/*.c devices/*.c boot/*.c))
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/vmm/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -79,13 +79,15 @@ void console_unread(struct console *c, const void *buf, size_t len)
 	pthread_mutex_unlock(&c->lock);
 }
 
-void console_ring_drain(struct console *c)
+size_t console_ring_drain(struct console *c)
 {
 	struct xencons_interface *r = c->ring;
 	XENCONS_RING_IDX cons, prod;
 
+	size_t n = 0;
+
 	if (!r)
-		return;
+		return 0;
 	pthread_mutex_lock(&c->lock);
 	cons = __atomic_load_n(&r->out_cons, __ATOMIC_RELAXED);
 	prod = __atomic_load_n(&r->out_prod, __ATOMIC_ACQUIRE);
@@ -97,11 +99,11 @@ void console_ring_drain(struct console *c)
 	}
 	if (cons != prod) {
 		uint8_t chunk[sizeof(r->out)];
-		size_t n = 0;
 		while (cons != prod)
 			chunk[n++] = (uint8_t)r->out[MASK_XENCONS_IDX(cons++, r->out)];
 		write_all(c->out_fd, chunk, n);
 	}
 	__atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->lock);
+	return n;
 }

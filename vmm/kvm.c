@@ -128,16 +128,36 @@ void vm_request_stop(struct vm *vm, int status)
 					 __ATOMIC_SEQ_CST))
 		return;
 	vm->exit_status = status;
-	/* Kick every vCPU out of KVM_RUN: immediate_exit covers the window
-	 * before the ioctl, the signal the time inside it. */
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		v->run->immediate_exit = 1;
-		if (v->thread_started)
-			pthread_kill(v->thread, SIGUSR1);
-	}
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
 	if (vm->hooks.stop)
 		vm->hooks.stop(vm);
 	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
 		log_err("stop eventfd: %s", strerror(errno));
+}
+
+int vm_signal_msi(struct vm *vm, uint32_t apic_id, uint8_t vector)
+{
+	/* Fixed delivery, physical destination, edge: what a device's MSI is. */
+	struct kvm_msi msi = { .address_lo = 0xfee00000u | ((apic_id & 0xff) << 12),
+			       .address_hi = apic_id & 0xffffff00u, .data = vector };
+
+	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -1 : 0;
+}
+
+int vm_irqfd_level(struct vm *vm, uint32_t gsi, int trigger_fd, int resample_fd)
+{
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)trigger_fd, .gsi = gsi,
+				   .flags = KVM_IRQFD_FLAG_RESAMPLE,
+				   .resamplefd = (uint32_t)resample_fd };
+
+	return ioctl(vm->vm_fd, KVM_IRQFD, &irqfd);
+}
+
+void vm_irqfd_release(struct vm *vm, uint32_t gsi, int trigger_fd)
+{
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)trigger_fd, .gsi = gsi,
+				   .flags = KVM_IRQFD_FLAG_DEASSIGN };
+
+	ioctl(vm->vm_fd, KVM_IRQFD, &irqfd);
 }

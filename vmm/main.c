@@ -17,6 +17,7 @@
 #include "xenkvm/cli.h"
 #include "xenkvm/console.h"
 #include "xenkvm/devices.h"
+#include "xenkvm/evloop.h"
 #include "xenkvm/log.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
@@ -90,12 +91,6 @@ static int load_images(const struct run_config *c, struct images *im, char *err,
 	return 0;
 }
 
-static int epoll_add(int ep, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-}
-
 static int make_timeout_fd(double secs)
 {
 	struct itimerspec its = { 0 };
@@ -113,49 +108,69 @@ static int make_timeout_fd(double secs)
 	return fd;
 }
 
-/* Feed what is typed on stdin to the console; EOF just stops listening. */
-static void pump_stdin(struct console *con, int ep)
-{
-	char buf[256];
-	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+struct main_ctx {
+	struct vm *vm;
+	struct evloop *loop;
+	struct console *con;
+	double timeout;
+};
 
-	if (n <= 0) {
-		epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
-		return;
-	}
-	console_input(con, buf, (size_t)n);
+static void on_stop(int fd, uint32_t events, void *opaque)
+{
+	struct main_ctx *m = opaque;
+
+	(void)fd, (void)events;
+	evloop_stop(m->loop);
+}
+
+static void on_signal(int fd, uint32_t events, void *opaque)
+{
+	struct main_ctx *m = opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) == sizeof(si))
+		log_warn("signal %u: destroying the guest", si.ssi_signo);
+	vm_request_stop(m->vm, EXIT_CRASH);
+}
+
+static void on_timeout(int fd, uint32_t events, void *opaque)
+{
+	struct main_ctx *m = opaque;
+
+	(void)fd, (void)events;
+	log_err("guest still running after %g s (--timeout): stopped", m->timeout);
+	vm_request_stop(m->vm, EXIT_TIMEOUT);
+}
+
+/* Feed what is typed on stdin to the console; EOF just stops listening. */
+static void on_stdin(int fd, uint32_t events, void *opaque)
+{
+	struct main_ctx *m = opaque;
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	(void)events;
+	if (n <= 0)
+		evloop_del(m->loop, fd);
+	else
+		console_input(m->con, buf, (size_t)n);
 }
 
 /* The main thread's loop: returns when the VM has been asked to stop. */
-static void event_loop(struct vm *vm, struct console *con, int sigfd, double timeout)
+static void event_loop(struct main_ctx *m, int sigfd)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int tfd = make_timeout_fd(timeout);
+	int tfd = make_timeout_fd(m->timeout);
 
-	epoll_add(ep, vm->stop_efd);
-	epoll_add(ep, sigfd);
+	evloop_add(m->loop, m->vm->stop_efd, EPOLLIN, on_stop, m);
+	evloop_add(m->loop, sigfd, EPOLLIN, on_signal, m);
 	if (tfd >= 0)
-		epoll_add(ep, tfd);
-	epoll_add(ep, STDIN_FILENO); /* fails harmlessly for regular files */
-	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
-		struct epoll_event ev;
-		if (epoll_wait(ep, &ev, 1, -1) <= 0)
-			continue;
-		if (ev.data.fd == sigfd) {
-			struct signalfd_siginfo si;
-			if (read(sigfd, &si, sizeof(si)) == sizeof(si))
-				log_warn("signal %u: destroying the guest", si.ssi_signo);
-			vm_request_stop(vm, EXIT_CRASH);
-		} else if (ev.data.fd == tfd) {
-			log_err("guest still running after %g s (--timeout): stopped", timeout);
-			vm_request_stop(vm, EXIT_TIMEOUT);
-		} else if (ev.data.fd == STDIN_FILENO) {
-			pump_stdin(con, ep);
-		}
-	}
+		evloop_add(m->loop, tfd, EPOLLIN, on_timeout, m);
+	evloop_add(m->loop, STDIN_FILENO, EPOLLIN, on_stdin, m); /* fails for regular files */
+	if (!__atomic_load_n(&m->vm->stopping, __ATOMIC_ACQUIRE))
+		evloop_run(m->loop);
 	if (tfd >= 0)
 		close(tfd);
-	close(ep);
 }
 
 static int run_vm(const struct run_config *c)
@@ -163,6 +178,7 @@ static int run_vm(const struct run_config *c)
 	static struct vm vm;
 	static struct xen xen;
 	struct console con;
+	struct main_ctx m = { .vm = &vm, .con = &con, .timeout = c->timeout };
 	struct images im;
 	struct boot_info boot;
 	char err[512] = "";
@@ -184,7 +200,8 @@ static int run_vm(const struct run_config *c)
 		fprintf(stderr, "xenkvm: %s\n", err);
 		goto out_vm;
 	}
-	if (xen_init(&xen, &vm, c->transport, &con, err, sizeof(err)) < 0) {
+	m.loop = evloop_create();
+	if (!m.loop || xen_init(&xen, &vm, m.loop, c->transport, &con, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenkvm: %s\n", err);
 		status = c->transport == TRANSPORT_KVM ? EXIT_BAD_INPUT : EXIT_VMM_ERROR;
 		goto out_xen;
@@ -206,13 +223,14 @@ static int run_vm(const struct run_config *c)
 	sigdelset(&mask, SIGUSR1);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (vm_start_vcpus(&vm) == 0)
-		event_loop(&vm, &con, sigfd, c->timeout);
+		event_loop(&m, sigfd);
 	vm_join_vcpus(&vm);
 	console_ring_drain(&con);
 	close(sigfd);
 	status = vm.exit_status;
 out_xen:
 	xen_destroy(&xen);
+	evloop_destroy(m.loop);
 out_vm:
 	vm_destroy(&vm);
 out_console:

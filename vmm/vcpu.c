@@ -71,6 +71,20 @@ int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info)
 	return ioctl(v->fd, KVM_SET_REGS, &regs);
 }
 
+int vcpu_set_state(struct vcpu *v, const struct kvm_regs *r, const struct kvm_sregs *s)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	if (ioctl(v->fd, KVM_SET_SREGS, s) < 0 || ioctl(v->fd, KVM_SET_REGS, r) < 0)
+		return -1;
+	return ioctl(v->fd, KVM_SET_MP_STATE, &mp);
+}
+
+int vcpu_inject_nmi(struct vcpu *v)
+{
+	return ioctl(v->fd, KVM_NMI, 0);
+}
+
 void vcpu_dump(struct vcpu *v, const char *why)
 {
 	struct kvm_regs r;
@@ -190,17 +204,32 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
+void vcpu_kick(struct vcpu *v)
+{
+	/* immediate_exit covers the window before KVM_RUN, the signal the time inside. */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&v->thread_started, __ATOMIC_ACQUIRE))
+		pthread_kill(v->thread, SIGUSR1);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	sigset_t unblock;
 
+	v->tid = gettid();
 	sigemptyset(&unblock);
 	sigaddset(&unblock, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
-	while (!__atomic_load_n(&v->vm->stopping, __ATOMIC_ACQUIRE)) {
+	for (;;) {
 		int status;
 
+		/* Clear the kick before looking at what it asked for (pre_run). */
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&v->vm->stopping, __ATOMIC_ACQUIRE))
+			break;
+		if (v->vm->hooks.pre_run)
+			v->vm->hooks.pre_run(v);
 		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

@@ -2,6 +2,7 @@
  * in the table answers -ENOSYS and is logged once, by name. */
 #include <stdatomic.h>
 
+#include "xenkvm/evtchn.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
 
@@ -59,6 +60,10 @@ static const hcall_fn table[NR_HYPERCALLS] = {
 	[__HYPERVISOR_console_io] = console_io_op,
 	[__HYPERVISOR_sched_op] = sched_op,
 	[__HYPERVISOR_hvm_op] = hvm_op,
+	[__HYPERVISOR_grant_table_op] = grant_table_op,
+	[__HYPERVISOR_event_channel_op] = event_channel_op,
+	[__HYPERVISOR_vcpu_op] = vcpu_op,
+	[__HYPERVISOR_set_timer_op] = set_timer_op,
 };
 
 static atomic_uchar unimplemented_logged[NR_HYPERCALLS];

@@ -6,6 +6,7 @@
 #include <xen/memory.h>
 
 #include "xenkvm/compat32.h"
+#include "xenkvm/gnttab.h"
 #include "xenkvm/guest_mem.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
@@ -25,11 +26,6 @@ struct __attribute__((packed)) e820_raw {
 
 /* Frames beyond this are not addressable by any guest we create. */
 #define MAX_GUEST_GFN (1ULL << (46 - GUEST_PAGE_SHIFT))
-
-static int is_self(domid_t domid)
-{
-	return domid == DOMID_SELF || domid == XENKVM_DOMID;
-}
 
 static int read_memory_map(struct hcall *hc, uint64_t gva, uint32_t *nr, uint64_t *buffer)
 {
@@ -100,8 +96,8 @@ static long memory_map_set(struct hcall *hc)
 	}
 	if (nr > XEN_E820_MAX)
 		return -XEN_EINVAL;
-	if (!is_self(domid))
-		return -XEN_ESRCH;
+	if (!domid_is_self(domid))
+		return domid_other_error(domid);
 	if (copy_from_guest(hc, raw, buffer, nr * sizeof(raw[0])))
 		return -XEN_EFAULT;
 	pthread_mutex_lock(&x->lock);
@@ -158,14 +154,16 @@ static long add_to_physmap(struct hcall *hc)
 
 	if (read_add_to_physmap(hc, &a))
 		return -XEN_EFAULT;
-	if (!is_self(a.domid))
-		return -XEN_ESRCH;
+	if (!domid_is_self(a.domid))
+		return domid_other_error(a.domid);
 	if (a.gpfn >= MAX_GUEST_GFN)
 		return -XEN_EINVAL;
 	switch (a.space) {
 	case XENMAPSPACE_shared_info:
 		return map_shared_info(hc, a.idx, a.gpfn);
 	case XENMAPSPACE_grant_table:
+		return hc->xen->gnttab ? gnttab_add_to_physmap(hc->xen->gnttab, a.idx, a.gpfn)
+				       : -XEN_ENOSYS;
 	case XENMAPSPACE_gmfn:
 	case XENMAPSPACE_gmfn_range:
 	case XENMAPSPACE_gmfn_foreign:

@@ -4,12 +4,18 @@
 
 #include <stdint.h>
 #include <xen/sched.h>
+#include <xen/vcpu.h>
 
+#include "xenkvm/compat32.h"
 #include "xenkvm/console.h"
+#include "xenkvm/evtchn.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
+
+/* Xen's limit on the ports one SCHEDOP_poll may name. */
+#define SCHED_POLL_MAX 128
 
 static const int shutdown_status[] = {
 	[SHUTDOWN_poweroff] = EXIT_POWEROFF, [SHUTDOWN_reboot] = EXIT_REBOOT,
@@ -83,18 +89,91 @@ static long sched_yield_op(struct hcall *hc)
 	return 0;
 }
 
-/* Block until an event is pending for this vCPU or the VM stops. */
+static int upcall_pending(struct hcall *hc)
+{
+	uint8_t *vi = xen_vcpu_info(hc->xen, hc->vcpu_id);
+	return vi && __atomic_load_n(vi, __ATOMIC_ACQUIRE);
+}
+
+static int stopping(struct hcall *hc)
+{
+	return __atomic_load_n(&hc->xen->vm->stopping, __ATOMIC_ACQUIRE);
+}
+
+/* Block until the vCPU has an upcall pending (or the VM stops). */
 static long sched_block(struct hcall *hc)
 {
 	struct xen_vcpu *xv = &hc->xen->vcpus[hc->vcpu_id];
 
 	console_ring_drain(hc->xen->console);
+	runstate_set(hc->xen, hc->vcpu_id, RUNSTATE_blocked);
 	pthread_mutex_lock(&xv->lock);
-	while (!xv->kicked && !__atomic_load_n(&hc->xen->vm->stopping, __ATOMIC_ACQUIRE))
+	unsigned gen = xv->wake_gen;
+	while (!upcall_pending(hc) && xv->wake_gen == gen && !stopping(hc))
 		pthread_cond_wait(&xv->wake, &xv->lock);
-	xv->kicked = 0;
 	pthread_mutex_unlock(&xv->lock);
+	runstate_set(hc->xen, hc->vcpu_id, RUNSTATE_running);
 	return 0;
+}
+
+static int read_poll(struct hcall *hc, uint64_t *ports, uint32_t *nr, uint64_t *timeout)
+{
+	if (hc->abi64) {
+		struct sched_poll p;
+		if (copy_from_guest(hc, &p, hc->arg[1], sizeof(p)))
+			return -XEN_EFAULT;
+		*ports = (uint64_t)(uintptr_t)p.ports.p, *nr = p.nr_ports, *timeout = p.timeout;
+	} else {
+		struct compat_sched_poll p;
+		if (copy_from_guest(hc, &p, hc->arg[1], sizeof(p)))
+			return -XEN_EFAULT;
+		*ports = p.ports, *nr = p.nr_ports, *timeout = p.timeout;
+	}
+	return 0;
+}
+
+/* Wait until one of the ports is pending or the absolute timeout passes. */
+static long sched_poll(struct hcall *hc)
+{
+	struct xen_vcpu *xv = &hc->xen->vcpus[hc->vcpu_id];
+	evtchn_port_t ports[SCHED_POLL_MAX];
+	uint64_t list, timeout;
+	uint32_t nr;
+	int rc;
+
+	if (read_poll(hc, &list, &nr, &timeout))
+		return -XEN_EFAULT;
+	if (nr > SCHED_POLL_MAX)
+		return -XEN_EINVAL;
+	if (copy_from_guest(hc, ports, list, nr * sizeof(ports[0])))
+		return -XEN_EFAULT;
+	runstate_set(hc->xen, hc->vcpu_id, RUNSTATE_blocked);
+	__atomic_store_n(&xv->polling, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&xv->lock);
+	for (;;) {
+		/* The ports are checked under the event lock, not ours: note the
+		 * wake-up count first so a wake-up in between is not lost. */
+		unsigned gen = xv->wake_gen;
+		pthread_mutex_unlock(&xv->lock);
+		rc = evtchn_any_pending(hc->xen, ports, nr);
+		pthread_mutex_lock(&xv->lock);
+		if (rc != 0 || stopping(hc) || (timeout && xen_system_time_ns(hc->xen) >= timeout))
+			break;
+		if (xv->wake_gen != gen)
+			continue;
+		if (timeout) {
+			uint64_t abs = hc->xen->time_base_ns + timeout;
+			struct timespec ts = { .tv_sec = (time_t)(abs / 1000000000ULL),
+					       .tv_nsec = (long)(abs % 1000000000ULL) };
+			pthread_cond_timedwait(&xv->wake, &xv->lock, &ts);
+		} else {
+			pthread_cond_wait(&xv->wake, &xv->lock);
+		}
+	}
+	pthread_mutex_unlock(&xv->lock);
+	__atomic_store_n(&xv->polling, 0, __ATOMIC_SEQ_CST);
+	runstate_set(hc->xen, hc->vcpu_id, RUNSTATE_running);
+	return rc < 0 ? rc : 0;
 }
 
 long sched_op(struct hcall *hc)
@@ -113,6 +192,7 @@ long sched_op(struct hcall *hc)
 	case SCHEDOP_pin_override:
 		return -XEN_EPERM; /* the hardware domain's alone */
 	case SCHEDOP_poll:
+		return sched_poll(hc);
 	case SCHEDOP_watchdog:
 		return hcall_subop_enosys(hc, hc->arg[0]);
 	default:

@@ -1,5 +1,6 @@
 /* Xen system time and the pvclock in shared_info. The guest sees the raw,
  * stable host TSC, so one (TSC, ns) pair with a fixed scale stays exact. */
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <x86intrin.h>
@@ -8,6 +9,7 @@
 #include <xen/xen.h>
 #include <xen/foreign/x86_32.h>
 
+#include "xenkvm/evtchn.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
@@ -78,23 +80,28 @@ void xen_time_update_shared_info(struct xen *x)
 	uint64_t tsc = __rdtsc(), now = xen_system_time_ns(x), boot_ns;
 	uint32_t mul;
 	int8_t shift;
-	unsigned n = x->vm->nvcpus < XEN_LEGACY_MAX_VCPUS ? x->vm->nvcpus : XEN_LEGACY_MAX_VCPUS;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	boot_ns = (uint64_t)rt.tv_sec * NS_PER_SEC + (uint64_t)rt.tv_nsec - now;
 	time_scale(x->tsc_khz * 1000, &mul, &shift);
 	pthread_mutex_lock(&x->lock);
+	/* vcpu_info.time is at offset 32 in both layouts. */
+	for (unsigned i = 0; i < x->vm->nvcpus; i++) {
+		uint8_t *vi = xen_vcpu_info(x, i);
+		uint64_t area = x->vcpus[i].time_area_gpa;
+		if (vi)
+			fill_time((void *)(vi + offsetof(struct vcpu_info, time)), tsc, now, mul, shift);
+		if (area)
+			fill_time(gmem_ptr(&x->vm->mem, area, sizeof(struct vcpu_time_info)), tsc, now,
+				  mul, shift);
+	}
 	if (x->shinfo_32bit) {
 		/* i386 keeps wc_sec_hi in arch, which <xen/foreign/x86_32.h> places
 		 * wrongly: only the fields before it are used here. */
 		struct shared_info_x86_32 *s = (void *)x->shared_info;
-		for (unsigned i = 0; i < n; i++)
-			fill_time((void *)&s->vcpu_info[i].time, tsc, now, mul, shift);
 		fill_wallclock(&s->wc_version, &s->wc_sec, &s->wc_nsec, NULL, boot_ns);
 	} else {
 		struct shared_info *s = (void *)x->shared_info;
-		for (unsigned i = 0; i < n; i++)
-			fill_time(&s->vcpu_info[i].time, tsc, now, mul, shift);
 		fill_wallclock(&s->wc_version, &s->wc_sec, &s->wc_nsec, &s->wc_sec_hi, boot_ns);
 	}
 	pthread_mutex_unlock(&x->lock);

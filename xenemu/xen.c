@@ -8,9 +8,12 @@
 
 #include <stdint.h>
 #include <xen/hvm/params.h>
+#include <xen/vcpu.h>
 #include <xen/io/console.h>
 
 #include "xenkvm/console.h"
+#include "xenkvm/evtchn.h"
+#include "xenkvm/gnttab.h"
 #include "xenkvm/log.h"
 #include "xenkvm/transport.h"
 #include "xenkvm/vm.h"
@@ -52,8 +55,8 @@ void xen_vcpu_wake(struct xen *x, unsigned vcpu_id)
 	struct xen_vcpu *xv = &x->vcpus[vcpu_id];
 
 	pthread_mutex_lock(&xv->lock);
-	xv->kicked = 1;
-	pthread_cond_signal(&xv->wake);
+	xv->wake_gen++;
+	pthread_cond_broadcast(&xv->wake);
 	pthread_mutex_unlock(&xv->lock);
 }
 
@@ -67,8 +70,47 @@ static int read_tsc_khz(struct xen *x)
 	return 0;
 }
 
-int xen_init(struct xen *x, struct vm *vm, enum hcall_transport t, struct console *con,
-	     char *err, size_t errlen)
+/* Every vCPU but the boot one starts down, waiting for VCPUOP_up. Their
+ * condition variables time out on CLOCK_MONOTONIC, Xen's time base. */
+static void vcpus_init(struct xen *x)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+		struct xen_vcpu *xv = &x->vcpus[i];
+		xv->xen = x;
+		xv->id = i;
+		xv->timer_fd = -1;
+		pthread_mutex_init(&xv->lock, NULL);
+		pthread_cond_init(&xv->wake, &attr);
+		xv->down = i != 0;
+		xv->initialised = xv->ever_started = i == 0;
+		xv->runstate_state = i == 0 ? RUNSTATE_running : RUNSTATE_offline;
+	}
+	pthread_condattr_destroy(&attr);
+}
+
+/* The guest wrote to its console ring: print it, and tell the guest the
+ * space is free again, as xenconsoled does. */
+static void console_notify(void *opaque)
+{
+	struct xen *x = opaque;
+
+	if (console_ring_drain(x->console) > 0)
+		evtchn_backend_notify(x, CONSOLE_EVTCHN_PORT);
+}
+
+static int events_init(struct xen *x)
+{
+	if (evtchn_init(x) < 0 || timers_init(x) < 0)
+		return -1;
+	return evtchn_backend_bind(x, CONSOLE_EVTCHN_PORT, console_notify, x) < 0 ? -1 : 0;
+}
+
+int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_transport t,
+	     struct console *con, char *err, size_t errlen)
 {
 	struct timespec ts;
 	uint8_t *page;
@@ -76,16 +118,16 @@ int xen_init(struct xen *x, struct vm *vm, enum hcall_transport t, struct consol
 
 	memset(x, 0, sizeof(*x));
 	x->vm = vm;
+	x->loop = loop;
 	x->console = con;
 	x->shared_info_gfn = ~0ULL;
 	x->shutdown_code = -1;
+	x->gsi_trigger_fd = x->gsi_resample_fd = -1;
 	pthread_mutex_init(&x->lock, NULL);
-	for (unsigned i = 0; i < sizeof(x->vcpus) / sizeof(x->vcpus[0]); i++) {
-		pthread_mutex_init(&x->vcpus[i].lock, NULL);
-		pthread_cond_init(&x->vcpus[i].wake, NULL);
-	}
+	vcpus_init(x);
 	vm->xen = x;
 	vm->hooks.stop = stop_hook;
+	vm->hooks.pre_run = xen_vcpu_pre_run;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	x->time_base_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	x->params = calloc(HVM_NR_PARAMS, sizeof(*x->params));
@@ -99,8 +141,15 @@ int xen_init(struct xen *x, struct vm *vm, enum hcall_transport t, struct consol
 		x->shared_info = page;
 		rc = setup_special_pages(x);
 	}
+	if (rc == 0)
+		rc = gnttab_create(&x->gnttab, &vm->mem, GNTTAB_DEFAULT_MAX_FRAMES, CONSOLE_GFN,
+				   XENSTORE_GFN);
 	if (rc < 0) {
 		snprintf(err, errlen, "Xen special pages: %s", strerror(-rc));
+		return -1;
+	}
+	if (events_init(x) < 0) {
+		snprintf(err, errlen, "event channels and timers: %s", strerror(errno));
 		return -1;
 	}
 	return transport_init(x, t, err, errlen);
@@ -108,6 +157,15 @@ int xen_init(struct xen *x, struct vm *vm, enum hcall_transport t, struct consol
 
 void xen_destroy(struct xen *x)
 {
+	timers_destroy(x);
+	upcall_destroy(x);
+	evtchn_destroy(x);
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+		free(x->vcpus[i].start_context);
+		x->vcpus[i].start_context = NULL;
+	}
+	gnttab_destroy(x->gnttab);
+	x->gnttab = NULL;
 	free(x->params);
 	free(x->e820);
 	x->params = NULL;

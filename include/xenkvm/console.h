@@ -26,7 +26,8 @@ size_t console_input(struct console *c, const void *buf, size_t len);
 size_t console_read(struct console *c, void *buf, size_t len);
 /* Give back bytes console_read took but could not deliver: they go first again. */
 void console_unread(struct console *c, const void *buf, size_t len);
-/* Copy what the guest put in the ring's output half to the console. */
-void console_ring_drain(struct console *c);
+/* Copy what the guest put in the ring's output half to the console;
+ * returns how many bytes were taken. */
+size_t console_ring_drain(struct console *c);
 
 #endif

@@ -9,6 +9,8 @@
 #include <xen/xen.h>
 #include <xen/errno.h>
 
+#include "xenkvm/xen.h"
+
 struct xen;
 struct vcpu;
 struct guest_mem;
@@ -33,6 +35,19 @@ struct hcall {
 
 typedef long (*hcall_fn)(struct hcall *hc);
 
+/* The guest names itself as DOMID_SELF or by its id. */
+static inline int domid_is_self(domid_t d)
+{
+	return d == DOMID_SELF || d == XENKVM_DOMID;
+}
+
+/* Naming another domain: domain 0 (xenkvm's backends) exists and refuses
+ * a domU, as XSM's default policy does; there are no others. */
+static inline long domid_other_error(domid_t d)
+{
+	return d == 0 ? -XEN_EPERM : -XEN_ESRCH;
+}
+
 /* Validate and route one hypercall; returns the value for the guest's RAX. */
 long hypercall_dispatch(struct hcall *hc);
 const char *hypercall_name(uint64_t nr);
@@ -53,5 +68,6 @@ long sched_op(struct hcall *hc);
 long hvm_op(struct hcall *hc);
 long memory_op(struct hcall *hc);
 long multicall_op(struct hcall *hc);
+long grant_table_op(struct hcall *hc);
 
 #endif

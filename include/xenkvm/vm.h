@@ -4,6 +4,7 @@
 #define XENKVM_VM_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <linux/kvm.h>
 
@@ -41,6 +42,7 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	int thread_started;
+	pid_t tid; /* for timers that signal this thread */
 };
 
 struct pio_range {
@@ -64,6 +66,8 @@ struct vm_exit_hooks {
 	void (*xen_exit)(struct vcpu *v);
 	/* The VM is stopping: release vCPUs waiting outside KVM_RUN. */
 	void (*stop)(struct vm *vm);
+	/* On the vCPU's thread before each KVM_RUN: pending starts, injections. */
+	void (*pre_run)(struct vcpu *v);
 };
 
 struct vm {
@@ -90,9 +94,21 @@ void vm_request_stop(struct vm *vm, int status);
 int vm_start_vcpus(struct vm *vm);
 void vm_join_vcpus(struct vm *vm);
 
+/* Make the vCPU's thread leave KVM_RUN (or not enter it) and run pre_run. */
+void vcpu_kick(struct vcpu *v);
+/* Interrupts: an MSI to a LAPIC; a level-triggered GSI through an irqfd
+ * whose resample fd fires when the guest EOIs it. */
+int vm_signal_msi(struct vm *vm, uint32_t apic_id, uint8_t vector);
+int vm_irqfd_level(struct vm *vm, uint32_t gsi, int trigger_fd, int resample_fd);
+void vm_irqfd_release(struct vm *vm, uint32_t gsi, int trigger_fd);
+
 int vcpu_create(struct vm *vm, unsigned id);
 void vcpu_destroy(struct vcpu *v);
 int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info);
+/* Raise an NMI on the vCPU (from its own thread). */
+int vcpu_inject_nmi(struct vcpu *v);
+/* Load registers into a vCPU (from its own thread) and make it runnable. */
+int vcpu_set_state(struct vcpu *v, const struct kvm_regs *r, const struct kvm_sregs *s);
 void vcpu_dump(struct vcpu *v, const char *why);
 int cpuid_setup(struct vcpu *v);
 

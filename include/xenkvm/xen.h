@@ -34,11 +34,40 @@ enum hcall_transport { TRANSPORT_AUTO, TRANSPORT_PAGE, TRANSPORT_KVM };
 struct vm;
 struct vcpu;
 struct console;
+struct evtchn_state;
+struct gnttab;
+struct evloop;
 
 struct xen_vcpu {
+	struct xen *xen;
+	unsigned id;
 	pthread_mutex_t lock;
-	pthread_cond_t wake; /* SCHEDOP_block waits here */
-	int kicked;          /* a wake-up arrived while not blocked */
+	pthread_cond_t wake; /* SCHEDOP_block/poll and a downed vCPU wait here */
+	unsigned wake_gen;   /* counts wake-ups, so a waiter cannot miss one */
+	/* vcpu_info registered with VCPUOP_register_vcpu_info (else the
+	 * shared_info slot, for vCPUs below 32). */
+	uint8_t *vcpu_info;
+	/* HVMOP_set_evtchn_upcall_vector: delivered through the LAPIC. */
+	uint8_t upcall_vector;
+	/* The global callback vector, waiting for the vCPU thread to inject it. */
+	int inject_vector;
+	void *retry_timer; /* kicks the vCPU while an injection waits for IF */
+	int retry_armed;
+	/* Timers, in Xen system time (ns); 0 means off. */
+	int timer_fd;
+	uint64_t singleshot_deadline;
+	uint64_t period_ns, periodic_next;
+	/* Secondary vcpu_time_info (VCPUOP_register_vcpu_time_memory_area) and
+	 * the runstate area: guest-physical, resolved when registered. 0: none. */
+	uint64_t time_area_gpa;
+	uint64_t runstate_gpa;
+	int runstate_state;
+	uint64_t runstate_entry, runstate_time[4];
+	/* SMP: started by VCPUOP_initialise + VCPUOP_up. */
+	int initialised, down, start_pending, ever_started;
+	void *start_context; /* struct vcpu_hvm_context */
+	int polling;
+	int nmi_pending; /* VCPUOP_send_nmi, raised by the vCPU's thread */
 };
 
 struct xen {
@@ -60,11 +89,17 @@ struct xen {
 	unsigned e820_n;
 	uint8_t *console_ring, *store_ring;
 	struct xen_vcpu vcpus[128];
+	struct evtchn_state *evtchn;
+	struct gnttab *gnttab; /* NULL: grant_table_op is -ENOSYS */
+	struct evloop *loop; /* timers and backend notifications run here */
+	/* HVM_PARAM_CALLBACK_IRQ of type GSI: a level line through an irqfd. */
+	int gsi_trigger_fd, gsi_resample_fd;
+	uint32_t callback_gsi;
 };
 
 /* Set up the Xen personality on a created VM: transport, special pages, time. */
-int xen_init(struct xen *x, struct vm *vm, enum hcall_transport t, struct console *con,
-	     char *err, size_t errlen);
+int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_transport t,
+	     struct console *con, char *err, size_t errlen);
 void xen_destroy(struct xen *x);
 /* The memory map XENMEM_memory_map serves (the guest may replace it). */
 void xen_set_memory_map(struct xen *x, const struct e820_entry *e, unsigned n);

@@ -6,6 +6,9 @@
 #include <xen/xen.h>
 #include <xen/memory.h>
 #include <xen/version.h>
+#include <xen/vcpu.h>
+#include <xen/sched.h>
+#include <xen/grant_table.h>
 
 #include "xenkvm/compat32.h"
 
@@ -38,3 +41,42 @@ SAME_SIZE(struct compat_multicall_entry, struct multicall_entry);
 SAME_FIELD(struct compat_multicall_entry, struct multicall_entry, op);
 SAME_FIELD(struct compat_multicall_entry, struct multicall_entry, result);
 SAME_FIELD(struct compat_multicall_entry, struct multicall_entry, args);
+
+SAME_SIZE(struct compat_gnttab_setup_table, struct gnttab_setup_table);
+SAME_FIELD(struct compat_gnttab_setup_table, struct gnttab_setup_table, dom);
+SAME_FIELD(struct compat_gnttab_setup_table, struct gnttab_setup_table, nr_frames);
+SAME_FIELD(struct compat_gnttab_setup_table, struct gnttab_setup_table, status);
+_Static_assert(offsetof(struct compat_gnttab_setup_table, frame_list) ==
+	       offsetof(struct gnttab_setup_table, frame_list), "frame_list");
+_Static_assert(sizeof(xen_pfn_t) == 4, "32-bit frame_list entries");
+
+SAME_SIZE(struct compat_gnttab_copy_ptr, struct gnttab_copy_ptr);
+SAME_FIELD(struct compat_gnttab_copy_ptr, struct gnttab_copy_ptr, u);
+SAME_FIELD(struct compat_gnttab_copy_ptr, struct gnttab_copy_ptr, domid);
+SAME_FIELD(struct compat_gnttab_copy_ptr, struct gnttab_copy_ptr, offset);
+SAME_SIZE(struct compat_gnttab_copy, struct gnttab_copy);
+SAME_FIELD(struct compat_gnttab_copy, struct gnttab_copy, source);
+SAME_FIELD(struct compat_gnttab_copy, struct gnttab_copy, dest);
+SAME_FIELD(struct compat_gnttab_copy, struct gnttab_copy, len);
+SAME_FIELD(struct compat_gnttab_copy, struct gnttab_copy, flags);
+SAME_FIELD(struct compat_gnttab_copy, struct gnttab_copy, status);
+
+/* The other GNTTABOP structures have one layout in both ABIs. */
+_Static_assert(sizeof(struct gnttab_map_grant_ref) == 32, "map_grant_ref");
+_Static_assert(offsetof(struct gnttab_map_grant_ref, dev_bus_addr) == 24, "map dev_bus_addr");
+_Static_assert(sizeof(struct gnttab_unmap_grant_ref) == 24, "unmap_grant_ref");
+_Static_assert(offsetof(struct gnttab_unmap_grant_ref, status) == 20, "unmap status");
+_Static_assert(sizeof(struct gnttab_query_size) == 16, "query_size");
+_Static_assert(sizeof(struct gnttab_get_version) == 8, "get_version");
+_Static_assert(sizeof(struct gnttab_set_version) == 4, "set_version");
+_Static_assert(sizeof(struct gnttab_swap_grant_ref) == 12, "swap_grant_ref");
+
+SAME_SIZE(struct compat_vcpu_runstate_info, struct vcpu_runstate_info);
+SAME_FIELD(struct compat_vcpu_runstate_info, struct vcpu_runstate_info, state);
+SAME_FIELD(struct compat_vcpu_runstate_info, struct vcpu_runstate_info, state_entry_time);
+SAME_FIELD(struct compat_vcpu_runstate_info, struct vcpu_runstate_info, time);
+
+SAME_SIZE(struct compat_sched_poll, struct sched_poll);
+_Static_assert(offsetof(struct compat_sched_poll, ports) == offsetof(struct sched_poll, ports), "ports");
+SAME_FIELD(struct compat_sched_poll, struct sched_poll, nr_ports);
+SAME_FIELD(struct compat_sched_poll, struct sched_poll, timeout);

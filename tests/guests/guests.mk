@@ -6,10 +6,13 @@
 
 # Self-checking family guests; the runner boots <name>-32.elf and <name>-64.elf
 # and expects `RESULT: PASS ...` plus a poweroff.
-GUEST_NAMES := version console sched hvm memory multicall
+GUEST_NAMES := version console sched hvm memory multicall gnttab
 # Not self-checking: `shutdown` is driven by reason= on its command line and
 # `bench` prints a BENCH line.
 GUEST_TOOLS := shutdown bench
+# Self-checking 64-bit-only guests that take interrupts (event channels,
+# timers, SMP): <name>-64.elf, linked with the event kit (kit/events.h).
+GUEST_NAMES64 := evtchn timer poll upcall smp runstate fifo
 
 GUEST_DIR := tests/guests
 GUEST_OUT := $(BUILD)/guests
@@ -25,8 +28,10 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_DIR)/kit/guest.ld \
 
 GUEST_KIT32 := $(addprefix $(GUEST_OUT)/obj32/kit/,start32.o kit.o libc.o)
 GUEST_KIT64 := $(addprefix $(GUEST_OUT)/obj64/kit/,start64.o kit.o libc.o)
+GUEST_KITEV64 := $(addprefix $(GUEST_OUT)/obj64/kit/,idt64.o events.o)
+GUEST_ELFS64 := $(foreach g,$(GUEST_NAMES64),$(GUEST_OUT)/$(g)-64.elf)
 GUEST_ELFS := $(foreach g,$(GUEST_NAMES) $(GUEST_TOOLS),$(GUEST_OUT)/$(g)-32.elf \
-	$(GUEST_OUT)/$(g)-64.elf) $(GUEST_OUT)/default.elf
+	$(GUEST_OUT)/$(g)-64.elf) $(GUEST_OUT)/default.elf $(GUEST_ELFS64)
 
 .PHONY: guests
 guests: $(GUEST_ELFS)
@@ -61,6 +66,10 @@ $(GUEST_OUT)/%-32.elf: $(GUEST_OUT)/obj32/%.o $(GUEST_KIT32) $(GUEST_DIR)/kit/gu
 $(GUEST_OUT)/%-64.elf: $(GUEST_OUT)/obj64/%.o $(GUEST_KIT64) $(GUEST_DIR)/kit/guest.ld
 	$(CC) -m64 $(GUEST_LDFLAGS) -o $@ $< $(GUEST_KIT64)
 
+$(GUEST_ELFS64): $(GUEST_OUT)/%-64.elf: $(GUEST_OUT)/obj64/%.o $(GUEST_KIT64) $(GUEST_KITEV64) \
+		$(GUEST_DIR)/kit/guest.ld
+	$(CC) -m64 $(GUEST_LDFLAGS) -o $@ $< $(GUEST_KIT64) $(GUEST_KITEV64)
+
 # The default guest is a 32-bit demo named plainly "default".
 $(GUEST_OUT)/obj32/default-embedded.o: $(GUEST_DIR)/default.c
 	@mkdir -p $(dir $@)
@@ -71,7 +80,7 @@ $(GUEST_OUT)/default.elf: $(GUEST_OUT)/obj32/default-embedded.o $(GUEST_KIT32) \
 	$(CC) -m32 $(GUEST_LDFLAGS) -o $@ $< $(GUEST_KIT32)
 
 .PRECIOUS: $(GUEST_OUT)/obj32/%.o $(GUEST_OUT)/obj64/%.o
-.SECONDARY: $(GUEST_KIT32) $(GUEST_KIT64)
+.SECONDARY: $(GUEST_KIT32) $(GUEST_KIT64) $(GUEST_KITEV64)
 
 -include $(wildcard $(GUEST_OUT)/obj32/*.d $(GUEST_OUT)/obj32/kit/*.d \
 	$(GUEST_OUT)/obj64/*.d $(GUEST_OUT)/obj64/kit/*.d)

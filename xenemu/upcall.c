@@ -1,0 +1,222 @@
+/* Getting an event's upcall into the guest. Three ways, as Xen:
+ *  - a per-vCPU vector (HVMOP_set_evtchn_upcall_vector): an ordinary LAPIC
+ *    interrupt the guest EOIs, sent as an MSI from any thread;
+ *  - the global callback vector (HVM_PARAM_CALLBACK_IRQ type vector): Xen
+ *    injects it bypassing the LAPIC and guests never EOI it, so an MSI
+ *    would leave its ISR bit set forever. The vCPU's own thread injects it
+ *    with KVM_SET_VCPU_EVENTS when interrupts are open, retrying on a
+ *    short timer until they are;
+ *  - a GSI (type GSI): a level line through an irqfd, re-asserted at EOI
+ *    (resample) while vCPU 0 still has an upcall pending. */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xen/xen.h>
+#include <xen/foreign/x86_32.h>
+#include <xen/hvm/params.h>
+
+#include "xenkvm/evloop.h"
+#include "xenkvm/evtchn.h"
+#include "xenkvm/hypercall.h"
+#include "xenkvm/log.h"
+#include "xenkvm/vm.h"
+
+#define RFLAGS_IF (1ULL << 9)
+#define INJECT_RETRY_NS 200000
+#define IOAPIC_PINS 24 /* KVM's in-kernel IO-APIC */
+
+uint8_t *xen_vcpu_info(struct xen *x, unsigned vcpu)
+{
+	if (vcpu >= x->vm->nvcpus)
+		return NULL;
+	if (x->vcpus[vcpu].vcpu_info)
+		return x->vcpus[vcpu].vcpu_info;
+	if (vcpu >= XEN_LEGACY_MAX_VCPUS)
+		return NULL;
+	return x->shinfo_32bit
+		       ? (uint8_t *)&((struct shared_info_x86_32 *)x->shared_info)->vcpu_info[vcpu]
+		       : (uint8_t *)&((struct shared_info *)x->shared_info)->vcpu_info[vcpu];
+}
+
+static uint64_t callback_via(struct xen *x)
+{
+	return __atomic_load_n(&x->params[HVM_PARAM_CALLBACK_IRQ], __ATOMIC_ACQUIRE);
+}
+
+static void gsi_assert(struct xen *x)
+{
+	uint64_t one = 1;
+
+	if (x->gsi_trigger_fd >= 0 && write(x->gsi_trigger_fd, &one, sizeof(one)) < 0)
+		log_once("callback GSI: %s", strerror(errno));
+}
+
+static void upcall_deliver(struct xen *x, unsigned vcpu)
+{
+	struct xen_vcpu *xv = &x->vcpus[vcpu];
+	uint64_t via = callback_via(x);
+
+	xen_vcpu_wake(x, vcpu);
+	if (xv->upcall_vector) {
+		if (vm_signal_msi(x->vm, vcpu, xv->upcall_vector) < 0)
+			log_once("upcall vector MSI: %s", strerror(errno));
+		return;
+	}
+	switch (via >> 56) {
+	case HVM_PARAM_CALLBACK_TYPE_VECTOR:
+		if ((uint8_t)via) {
+			__atomic_store_n(&xv->inject_vector, (uint8_t)via, __ATOMIC_RELEASE);
+			vcpu_kick(&x->vm->vcpus[vcpu]);
+		}
+		break;
+	case HVM_PARAM_CALLBACK_TYPE_GSI:
+		/* The line follows vCPU 0's upcall_pending, as in Xen. */
+		if (vcpu == 0 && (uint32_t)via)
+			gsi_assert(x);
+		break;
+	default:
+		log_once("callback via %#llx is not supported: events are not interrupted",
+			 (unsigned long long)via);
+	}
+}
+
+void upcall_redeliver(struct xen *x, unsigned vcpu)
+{
+	uint8_t *vi = xen_vcpu_info(x, vcpu);
+
+	if (vi && __atomic_load_n(vi, __ATOMIC_ACQUIRE))
+		upcall_deliver(x, vcpu);
+}
+
+void upcall_mark_pending(struct xen *x, unsigned vcpu)
+{
+	uint8_t *vi = xen_vcpu_info(x, vcpu);
+
+	/* evtchn_upcall_pending is the first byte of vcpu_info in both layouts. */
+	if (vi && !__atomic_exchange_n(vi, 1, __ATOMIC_SEQ_CST))
+		upcall_deliver(x, vcpu);
+}
+
+/* A timer that signals this vCPU's thread every INJECT_RETRY_NS while an
+ * injection waits: a guest that opens interrupts and halts makes no exit. */
+static void retry_arm(struct vcpu *v, struct xen_vcpu *xv, int on)
+{
+	struct itimerspec its = { 0 };
+
+	if (!xv->retry_timer) {
+		struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
+		timer_t t;
+		sev._sigev_un._tid = v->tid;
+		if (timer_create(CLOCK_MONOTONIC, &sev, &t) < 0)
+			return;
+		xv->retry_timer = t;
+	}
+	if (on == xv->retry_armed)
+		return;
+	if (on)
+		its.it_value.tv_nsec = its.it_interval.tv_nsec = INJECT_RETRY_NS;
+	timer_settime((timer_t)xv->retry_timer, 0, &its, NULL);
+	xv->retry_armed = on;
+}
+
+/* On the vCPU's thread, out of KVM_RUN: inject the callback vector if the
+ * guest can take an interrupt now and still has its upcall pending. */
+void upcall_inject_pending(struct vcpu *v)
+{
+	struct xen *x = v->vm->xen;
+	struct xen_vcpu *xv = &x->vcpus[v->id];
+	int vector = __atomic_load_n(&xv->inject_vector, __ATOMIC_ACQUIRE);
+	uint8_t *vi = xen_vcpu_info(x, v->id);
+	struct kvm_vcpu_events ev;
+	struct kvm_regs regs;
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	if (!vector)
+		return;
+	if (!vi || !__atomic_load_n(vi, __ATOMIC_ACQUIRE))
+		goto done; /* the guest took it (or cleared it) meanwhile */
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return;
+	if (!(regs.rflags & RFLAGS_IF) || ev.interrupt.injected || ev.interrupt.shadow ||
+	    ev.exception.injected || ev.nmi.injected) {
+		retry_arm(v, xv, 1);
+		return;
+	}
+	ev.interrupt.injected = 1;
+	ev.interrupt.nr = (uint8_t)vector;
+	ev.interrupt.soft = 0;
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return;
+	/* A halted vCPU must resume to take it. */
+	ioctl(v->fd, KVM_SET_MP_STATE, &mp);
+done:
+	__atomic_store_n(&xv->inject_vector, 0, __ATOMIC_RELEASE);
+	if (xv->retry_timer)
+		retry_arm(v, xv, 0);
+}
+
+/* The guest EOI'd the GSI: assert it again while vCPU 0 has an upcall pending. */
+static void gsi_resample(int fd, uint32_t events, void *opaque)
+{
+	struct xen *x = opaque;
+	uint64_t v;
+	uint8_t *vi = xen_vcpu_info(x, 0);
+
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;
+	if (vi && __atomic_load_n(vi, __ATOMIC_ACQUIRE))
+		gsi_assert(x);
+}
+
+static void gsi_release(struct xen *x)
+{
+	if (x->gsi_resample_fd >= 0) {
+		vm_irqfd_release(x->vm, x->callback_gsi, x->gsi_trigger_fd);
+		if (x->loop)
+			evloop_del(x->loop, x->gsi_resample_fd);
+		close(x->gsi_resample_fd);
+	}
+	if (x->gsi_trigger_fd >= 0)
+		close(x->gsi_trigger_fd);
+	x->gsi_trigger_fd = x->gsi_resample_fd = -1;
+	x->callback_gsi = 0;
+}
+
+/* Xen treats GSI 0 and GSIs past the IO-APIC's pins as "no callback". */
+int upcall_set_callback_via(struct xen *x, uint64_t via)
+{
+	uint32_t gsi = (uint32_t)via;
+
+	if (via >> 56 == HVM_PARAM_CALLBACK_TYPE_GSI && gsi == x->callback_gsi && gsi)
+		return 0;
+	gsi_release(x);
+	if (via >> 56 != HVM_PARAM_CALLBACK_TYPE_GSI || gsi == 0 || gsi >= IOAPIC_PINS)
+		return 0;
+	x->gsi_trigger_fd = eventfd(0, EFD_CLOEXEC);
+	x->gsi_resample_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (x->gsi_trigger_fd < 0 || x->gsi_resample_fd < 0 ||
+	    vm_irqfd_level(x->vm, gsi, x->gsi_trigger_fd, x->gsi_resample_fd) < 0 ||
+	    !x->loop || evloop_add(x->loop, x->gsi_resample_fd, EPOLLIN, gsi_resample, x) < 0) {
+		log_warn("callback GSI %u: %s", gsi, strerror(errno));
+		gsi_release(x);
+		return -XEN_ENOMEM;
+	}
+	x->callback_gsi = gsi;
+	return 0;
+}
+
+void upcall_destroy(struct xen *x)
+{
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		if (x->vcpus[i].retry_timer)
+			timer_delete((timer_t)x->vcpus[i].retry_timer);
+	gsi_release(x);
+}
