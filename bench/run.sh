@@ -2,6 +2,7 @@
 # make bench: figures as ratios against floors measured in the same run.
 #  - page-transport hypercall round trip vs a bare `out` exit (both timed by
 #    the bench guest with rdtsc, same vCPU, same run), 32- and 64-bit ABI;
+#  - event-channel delivery vs a LAPIC self-IPI, and timer lateness;
 #  - launch-to-exit time and peak RSS of the default guest (median of 5),
 #    next to those of `true` run the same way as a floor for process start.
 set -eu
@@ -18,6 +19,21 @@ for bits in 32 64; do
 	awk -v b="$bits" -v h="$hc" -v o="$out" -v n="$N" 'BEGIN {
 		printf "hypercall round trip (%s-bit, page transport, n=%d): %d cycles; bare out exit: %d cycles; ratio %.2f\n", b, n, h, o, h / o }'
 done
+
+# Event delivery: EVTCHNOP_send to the handler, through each upcall path,
+# next to a LAPIC self-IPI (no VMM involved) in the same guest run; and how
+# late a 1 ms singleshot timer fires.
+line=$(timeout 300 "$XENKVM" run --timeout 280 --kernel "$BUILD/guests/evbench-64.elf" \
+	--cmdline "n=${BENCH_EVENTS_N:-100}" </dev/null | grep '^BENCH')
+field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$line"; }
+awk -v cb="$(field callback_ns_median)" -v cb99="$(field callback_ns_p99)" \
+	-v up="$(field upcall_ns_median)" -v up99="$(field upcall_ns_p99)" \
+	-v ipi="$(field selfipi_ns_median)" -v ipi99="$(field selfipi_ns_p99)" \
+	-v tl="$(field timer_late_ns_median)" -v tl99="$(field timer_late_ns_p99)" 'BEGIN {
+	printf "event send -> handler, callback vector: median %.0f us, p99 %.0f us; ratio to self-IPI floor %.2f\n", cb / 1000, cb99 / 1000, cb / ipi
+	printf "event send -> handler, upcall vector:   median %.0f us, p99 %.0f us; ratio to self-IPI floor %.2f\n", up / 1000, up99 / 1000, up / ipi
+	printf "LAPIC self-IPI floor: median %.0f us, p99 %.0f us\n", ipi / 1000, ipi99 / 1000
+	printf "1 ms singleshot timer fires late by: median %.0f us, p99 %.0f us\n", tl / 1000, tl99 / 1000 }'
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 stat_runs() {

@@ -12,7 +12,7 @@ GUEST_NAMES := version console sched hvm memory multicall gnttab
 GUEST_TOOLS := shutdown bench
 # Self-checking 64-bit-only guests that take interrupts (event channels,
 # timers, SMP): <name>-64.elf, linked with the event kit (kit/events.h).
-GUEST_NAMES64 := evtchn timer poll upcall smp runstate fifo
+GUEST_NAMES64 := evtchn timer poll upcall smp runstate fifo evbench
 
 GUEST_DIR := tests/guests
 GUEST_OUT := $(BUILD)/guests

@@ -56,6 +56,7 @@ static void test_poll_pending(void)
 {
     evtchn_port_t ports[2] = { ipi_port, timer_port };
     uint64_t t0, t1, fire;
+    long rc1, rc2;
 
     check_eq(kit_evtchn_send(ipi_port), 0, "send(masked IPI port) returns 0");
     check_true(kit_2l_pending(ipi_port), "the masked IPI port is pending");
@@ -67,11 +68,12 @@ static void test_poll_pending(void)
 
     /* The masked timer port becomes pending while the vCPU polls it. */
     t0 = kit_now();
-    fire = t0 + 3 * MS;
-    check_eq(singleshot(fire), 0, "set_singleshot_timer(now + 3 ms) returns 0");
-    check_eq(poll_ports(&ports[1], 1, t0 + 1000 * MS), 0,
-             "poll(timer port, timeout +1 s) returns 0");
+    fire = t0 + 10 * MS;
+    rc1 = singleshot(fire);
+    rc2 = poll_ports(&ports[1], 1, t0 + 1000 * MS);
     t1 = kit_now();
+    check_eq(rc1, 0, "set_singleshot_timer(now + 10 ms) returns 0");
+    check_eq(rc2, 0, "poll(timer port, timeout +1 s) returns 0");
     printf("# poll woken by the timer port %lld us after it fired\n", (long long)(t1 - fire) / 1000);
     check_true(t1 >= fire, "poll returned after the port's event, not before");
     check_true(t1 < t0 + 500 * MS, "poll returned when the port became pending, not at the timeout");
@@ -80,8 +82,13 @@ static void test_poll_pending(void)
 
     /* Two ports: waking on the second one. */
     t0 = kit_now();
-    check_eq(singleshot(t0 + 3 * MS), 0, "set_singleshot_timer(now + 3 ms) returns 0");
-    check_eq(poll_ports(ports, 2, 0), 0, "poll(IPI and timer ports, no timeout) returns 0");
+    fire = t0 + 10 * MS;
+    rc1 = singleshot(fire);
+    rc2 = poll_ports(ports, 2, 0);
+    t1 = kit_now();
+    check_eq(rc1, 0, "set_singleshot_timer(now + 10 ms) returns 0");
+    check_eq(rc2, 0, "poll(IPI and timer ports, no timeout) returns 0");
+    check_true(t1 >= fire, "poll on two ports slept until the timer port's event");
     check_true(kit_2l_pending(timer_port), "poll on two ports woke for the timer port");
     kit_2l_clear_pending(timer_port);
 }
@@ -108,15 +115,20 @@ static void test_block(void)
 {
     unsigned long n;
     uint64_t t0, fire;
+    long rc1, rc2;
 
     kit_test_and_clear_bit(timer_port, &kit_shared_info->evtchn_mask[0]);
     kit_2l_clear_pending(timer_port);
     n = kit_port_count[timer_port];
-    t0 = kit_now();
-    fire = t0 + 3 * MS;
-    check_eq(singleshot(fire), 0, "set_singleshot_timer(now + 3 ms) returns 0");
+    /* Arm and block back to back: an event taken before SCHEDOP_block
+     * would leave nothing to wake it (printing a check takes ~1 ms). */
     kit_sti();
-    check_eq(HYPERVISOR_sched_op(SCHEDOP_block, NULL), 0, "SCHEDOP_block returns 0");
+    t0 = kit_now();
+    fire = t0 + 10 * MS;
+    rc1 = singleshot(fire);
+    rc2 = HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+    check_eq(rc1, 0, "set_singleshot_timer(now + 10 ms) returns 0");
+    check_eq(rc2, 0, "SCHEDOP_block returns 0");
     check_true(kit_wait_ge(&kit_port_count[timer_port], n + 1, kit_now() + 50 * MS),
                "the timer event that ended SCHEDOP_block was delivered");
     printf("# SCHEDOP_block returned %lld us after the timer\n",

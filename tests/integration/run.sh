@@ -46,12 +46,14 @@ done
 # Event channels, timers, polling, upcall vectors, SMP, runstate: guests
 # that take interrupts, so 64-bit only (a 32-bit iret is an emulation
 # failure on this machine's KVM).
-for g in evtchn timer poll upcall runstate; do
+for g in evtchn timer poll upcall runstate fifo; do
 	run "$g-64" 0 --hypercall page --kernel "$GUESTS/$g-64.elf" &&
 		expect_out "$g-64" "RESULT: PASS $g-64" && pass "$g-64"
 done
 run smp-64 0 --vcpus 4 --kernel "$GUESTS/smp-64.elf" && expect_out smp-64 "RESULT: PASS smp-64" &&
 	pass smp-64
+run smp64-64 0 --vcpus 64 --cmdline n=64 --kernel "$GUESTS/smp-64.elf" &&
+	expect_out smp64-64 "RESULT: PASS smp-64" && pass smp64-64
 
 # The embedded default guest.
 run default 0 && expect_out default "Hello from the xenkvm default guest" &&
