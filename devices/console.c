@@ -42,14 +42,68 @@ void console_write(struct console *c, const void *buf, size_t len)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void console_attach_ring(struct console *c, void *ring, void (*notify_guest)(void *),
+			 void *opaque)
+{
+	pthread_mutex_lock(&c->lock);
+	c->ring = ring;
+	c->notify_guest = notify_guest;
+	c->notify_opaque = opaque;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void console_ring_activate(struct console *c)
+{
+	__atomic_store_n(&c->ring_active, 1, __ATOMIC_RELEASE);
+}
+
+/* Called with the lock held. */
+static size_t ring_fill_locked(struct console *c)
+{
+	struct xencons_interface *r = c->ring;
+	XENCONS_RING_IDX cons, prod;
+	size_t n = 0;
+
+	if (!r || !c->ring_active)
+		return 0;
+	cons = __atomic_load_n(&r->in_cons, __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n(&r->in_prod, __ATOMIC_RELAXED);
+	if (prod - cons > sizeof(r->in)) {
+		log_once("console input ring indices are inconsistent (cons %u, prod %u)", cons,
+			 prod);
+		return 0;
+	}
+	while (n < c->in_len && prod - cons < sizeof(r->in))
+		r->in[MASK_XENCONS_IDX(prod++, r->in)] = (char)c->in_buf[n++];
+	__atomic_store_n(&r->in_prod, prod, __ATOMIC_RELEASE);
+	memmove(c->in_buf, c->in_buf + n, c->in_len - n);
+	c->in_len -= n;
+	return n;
+}
+
+size_t console_ring_fill(struct console *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = ring_fill_locked(c);
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
 size_t console_input(struct console *c, const void *buf, size_t len)
 {
+	size_t moved;
+
 	pthread_mutex_lock(&c->lock);
 	if (len > CONSOLE_INPUT_SIZE - c->in_len)
 		len = CONSOLE_INPUT_SIZE - c->in_len;
 	memcpy(c->in_buf + c->in_len, buf, len);
 	c->in_len += len;
+	moved = ring_fill_locked(c);
 	pthread_mutex_unlock(&c->lock);
+	if (moved && c->notify_guest)
+		c->notify_guest(c->notify_opaque);
 	return len;
 }
 
@@ -102,6 +156,7 @@ size_t console_ring_drain(struct console *c)
 		while (cons != prod)
 			chunk[n++] = (uint8_t)r->out[MASK_XENCONS_IDX(cons++, r->out)];
 		write_all(c->out_fd, chunk, n);
+		c->ring_active = 1;
 	}
 	__atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->lock);

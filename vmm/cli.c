@@ -15,10 +15,18 @@ void cli_usage_run(void)
 	printf("usage: xenkvm run [--kernel PATH] [--initrd PATH] [--cmdline STR]\n"
 	       "                  [--memory SIZE] [--vcpus N] [--hypercall auto|kvm|page]\n"
 	       "                  [--timeout SECS] [--log-level error|warn|info|debug]\n"
+	       "                  [--name NAME] [--console stdio|pty|file:PATH]\n"
+	       "                  [--xenstore-socket PATH] [--shutdown-grace SECS]\n"
 	       "\n"
 	       "Boots a Xen PVH kernel (ELF or bzImage) on KVM; with no --kernel, an\n"
 	       "embedded demo guest. The guest console is on stdout.\n"
 	       "SIZE is MiB by default, or takes a K, M, G or T suffix (default 256M).\n"
+	       "On a terminal the console is raw: Ctrl-] then q destroys the guest, then s\n"
+	       "asks it to shut down, then Ctrl-] sends Ctrl-]. SIGTERM asks the guest to\n"
+	       "power off (control/shutdown); a second one, or --shutdown-grace seconds\n"
+	       "(default 30) without a shutdown, destroys it. XenStore is served on\n"
+	       "--xenstore-socket (default $XDG_RUNTIME_DIR/xenkvm/<pid>/xenstored): use\n"
+	       "XENSTORED_PATH=<socket> xenstore-ls.\n"
 	       "Exit status: 0 poweroff, 1 crash, 2 bad input, 3 reboot, 4 watchdog,\n"
 	       "5 suspend, 6 soft reset, 7 triple fault, 8 emulation failure,\n"
 	       "124 timeout, 125 VMM error.\n");
@@ -65,6 +73,24 @@ static int parse_transport(const char *s, enum hcall_transport *t)
 	return 0;
 }
 
+static const struct option run_options[] = {
+	{ "kernel", required_argument, 0, 'k' }, { "initrd", required_argument, 0, 'i' },
+	{ "cmdline", required_argument, 0, 'c' }, { "memory", required_argument, 0, 'm' },
+	{ "vcpus", required_argument, 0, 'v' }, { "hypercall", required_argument, 0, 'h' },
+	{ "timeout", required_argument, 0, 't' }, { "log-level", required_argument, 0, 'l' },
+	{ "name", required_argument, 0, 'n' }, { "xenstore-socket", required_argument, 0, 's' },
+	{ "console", required_argument, 0, 'C' }, { "shutdown-grace", required_argument, 0, 'g' },
+	{ "help", no_argument, 0, '?' + 256 }, { 0, 0, 0, 0 },
+};
+
+static const char *option_name(int opt)
+{
+	for (const struct option *o = run_options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
 static int parse_option(int opt, const char *arg, struct run_config *c, char *err, size_t errlen)
 {
 	char *end;
@@ -98,12 +124,28 @@ static int parse_option(int opt, const char *arg, struct run_config *c, char *er
 		if (log_level_parse(arg, &c->log_level) == 0)
 			return 0;
 		goto bad;
+	case 'n':
+		if (!*arg || strlen(arg) > 64 || strchr(arg, '/'))
+			goto bad;
+		c->name = arg;
+		return 0;
+	case 's': c->xenstore_socket = arg; return 0;
+	case 'C':
+		if (strcmp(arg, "stdio") && strcmp(arg, "pty") &&
+		    (strncmp(arg, "file:", 5) || !arg[5]))
+			goto bad;
+		c->console = arg;
+		return 0;
+	case 'g':
+		c->shutdown_grace = strtod(arg, &end);
+		if (*end || !isfinite(c->shutdown_grace) || c->shutdown_grace <= 0 ||
+		    c->shutdown_grace > 1e7)
+			goto bad;
+		return 0;
 	}
 	return -1;
 bad:
-	snprintf(err, errlen, "invalid value '%s' for --%s", arg,
-		 opt == 'm' ? "memory" : opt == 'v' ? "vcpus" : opt == 't' ? "timeout"
-		 : opt == 'h' ? "hypercall" : "log-level");
+	snprintf(err, errlen, "invalid value '%s' for --%s", arg, option_name(opt));
 	if (opt == 'm')
 		snprintf(err + strlen(err), errlen - strlen(err),
 			 " (a page multiple from 2M to 1T; plain numbers are MiB)");
@@ -116,20 +158,14 @@ bad:
 
 int cli_parse_run(int argc, char **argv, struct run_config *c, char *err, size_t errlen)
 {
-	static const struct option opts[] = {
-		{ "kernel", required_argument, 0, 'k' }, { "initrd", required_argument, 0, 'i' },
-		{ "cmdline", required_argument, 0, 'c' }, { "memory", required_argument, 0, 'm' },
-		{ "vcpus", required_argument, 0, 'v' }, { "hypercall", required_argument, 0, 'h' },
-		{ "timeout", required_argument, 0, 't' }, { "log-level", required_argument, 0, 'l' },
-		{ "help", no_argument, 0, '?' + 256 }, { 0, 0, 0, 0 },
-	};
 	int opt;
 
 	*c = (struct run_config){ .memory = DEFAULT_MEMORY, .vcpus = 1,
-				  .transport = TRANSPORT_AUTO, .log_level = LOG_WARN };
+				  .transport = TRANSPORT_AUTO, .log_level = LOG_WARN,
+				  .console = "stdio", .shutdown_grace = 30 };
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", run_options, NULL)) != -1) {
 		if (opt == '?' + 256)
 			return 1;
 		if (opt == '?') {

@@ -18,13 +18,16 @@
 #include "xenkvm/console.h"
 #include "xenkvm/devices.h"
 #include "xenkvm/evloop.h"
+#include "xenkvm/host_console.h"
 #include "xenkvm/log.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
+#include "xenkvm/xenstore.h"
 
 extern const uint8_t default_guest_start[], default_guest_end[];
 
 #define MAX_FILE_SIZE (1ULL << 32)
+#define CONTROL_SHUTDOWN_PATH "/local/domain/1/control/shutdown"
 
 /* Read a whole file; errors name the file and the reason. */
 static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen)
@@ -91,28 +94,15 @@ static int load_images(const struct run_config *c, struct images *im, char *err,
 	return 0;
 }
 
-static int make_timeout_fd(double secs)
-{
-	struct itimerspec its = { 0 };
-	int fd;
-
-	if (secs <= 0)
-		return -1;
-	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	its.it_value.tv_sec = (time_t)secs;
-	its.it_value.tv_nsec = (long)((secs - floor(secs)) * 1e9);
-	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 struct main_ctx {
 	struct vm *vm;
 	struct evloop *loop;
 	struct console *con;
-	double timeout;
+	struct host_console *host;
+	struct xenstore *xs;
+	const struct run_config *cfg;
+	int grace_fd; /* armed by a graceful shutdown request */
+	char socket_dir[256]; /* the per-VM directory we made for the socket, if any */
 };
 
 static void on_stop(int fd, uint32_t events, void *opaque)
@@ -123,14 +113,58 @@ static void on_stop(int fd, uint32_t events, void *opaque)
 	evloop_stop(m->loop);
 }
 
+static int arm_timer(double secs)
+{
+	struct itimerspec its = { 0 };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+
+	its.it_value.tv_sec = (time_t)secs;
+	its.it_value.tv_nsec = (long)((secs - floor(secs)) * 1e9);
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void on_grace_expired(int fd, uint32_t events, void *opaque)
+{
+	struct main_ctx *m = opaque;
+
+	(void)fd, (void)events;
+	log_err("the guest did not shut down within %g s: destroyed", m->cfg->shutdown_grace);
+	vm_request_stop(m->vm, EXIT_CRASH);
+}
+
+/* Ask the guest to power off through XenStore, as `xl shutdown` does; a
+ * second request, or the grace period running out, destroys it. */
+static void request_shutdown(struct main_ctx *m)
+{
+	if (m->grace_fd >= 0) {
+		log_warn("second shutdown request: destroying the guest");
+		vm_request_stop(m->vm, EXIT_CRASH);
+		return;
+	}
+	log_warn("asking the guest to power off (control/shutdown)");
+	xs_write(m->xs, CONTROL_SHUTDOWN_PATH, "poweroff");
+	m->grace_fd = arm_timer(m->cfg->shutdown_grace);
+	if (m->grace_fd >= 0)
+		evloop_add(m->loop, m->grace_fd, EPOLLIN, on_grace_expired, m);
+}
+
 static void on_signal(int fd, uint32_t events, void *opaque)
 {
 	struct main_ctx *m = opaque;
 	struct signalfd_siginfo si;
 
 	(void)events;
-	if (read(fd, &si, sizeof(si)) == sizeof(si))
-		log_warn("signal %u: destroying the guest", si.ssi_signo);
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGTERM) {
+		request_shutdown(m);
+		return;
+	}
+	log_warn("signal %u: destroying the guest", si.ssi_signo);
 	vm_request_stop(m->vm, EXIT_CRASH);
 }
 
@@ -139,38 +173,113 @@ static void on_timeout(int fd, uint32_t events, void *opaque)
 	struct main_ctx *m = opaque;
 
 	(void)fd, (void)events;
-	log_err("guest still running after %g s (--timeout): stopped", m->timeout);
+	log_err("guest still running after %g s (--timeout): stopped", m->cfg->timeout);
 	vm_request_stop(m->vm, EXIT_TIMEOUT);
 }
 
-/* Feed what is typed on stdin to the console; EOF just stops listening. */
-static void on_stdin(int fd, uint32_t events, void *opaque)
+/* Typed input: to the guest, but for the escape commands. EOF only stops
+ * listening (a pty has no reader yet: wait for one). */
+static void on_input(int fd, uint32_t events, void *opaque)
 {
 	struct main_ctx *m = opaque;
-	char buf[256];
+	char buf[256], out[256];
+	size_t n_out;
 	ssize_t n = read(fd, buf, sizeof(buf));
 
 	(void)events;
-	if (n <= 0)
+	if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == EIO))
+		return;
+	if (n <= 0) {
 		evloop_del(m->loop, fd);
-	else
-		console_input(m->con, buf, (size_t)n);
+		return;
+	}
+	switch (host_console_filter(m->host, buf, (size_t)n, out, &n_out)) {
+	case HC_DESTROY:
+		log_warn("escape q: destroying the guest");
+		vm_request_stop(m->vm, EXIT_CRASH);
+		break;
+	case HC_SHUTDOWN:
+		request_shutdown(m);
+		break;
+	case HC_NONE:
+		break;
+	}
+	console_input(m->con, out, n_out);
 }
 
 /* The main thread's loop: returns when the VM has been asked to stop. */
 static void event_loop(struct main_ctx *m, int sigfd)
 {
-	int tfd = make_timeout_fd(m->timeout);
+	int tfd = m->cfg->timeout > 0 ? arm_timer(m->cfg->timeout) : -1;
 
 	evloop_add(m->loop, m->vm->stop_efd, EPOLLIN, on_stop, m);
 	evloop_add(m->loop, sigfd, EPOLLIN, on_signal, m);
 	if (tfd >= 0)
 		evloop_add(m->loop, tfd, EPOLLIN, on_timeout, m);
-	evloop_add(m->loop, STDIN_FILENO, EPOLLIN, on_stdin, m); /* fails for regular files */
+	if (m->host->in_fd >= 0)
+		evloop_add(m->loop, m->host->in_fd, EPOLLIN, on_input, m); /* fails for files */
 	if (!__atomic_load_n(&m->vm->stopping, __ATOMIC_ACQUIRE))
 		evloop_run(m->loop);
 	if (tfd >= 0)
 		close(tfd);
+	if (m->grace_fd >= 0)
+		close(m->grace_fd);
+}
+
+static int read_uuid(char *buf, size_t len)
+{
+	int fd = open("/proc/sys/kernel/random/uuid", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 36)
+		return -1;
+	buf[36] = '\0';
+	return 0;
+}
+
+/* The guest's XenStore: the toolstack's tree, its ring, the host socket. */
+static struct xenstore *store_start(struct main_ctx *m, struct xen *x, char *err, size_t errlen)
+{
+	char uuid[64], name[80], path[256];
+	struct xenstore *xs = xs_create(XENKVM_DOMID, NULL);
+	struct xs_domain_info info = {
+		.domid = XENKVM_DOMID, .name = name, .uuid = uuid,
+		.target_kib = m->cfg->memory >> 10, .max_kib = m->cfg->memory >> 10,
+		.vcpus = m->cfg->vcpus, .store_gfn = XENSTORE_GFN, .store_port = STORE_EVTCHN_PORT,
+		.console_gfn = CONSOLE_GFN, .console_port = CONSOLE_EVTCHN_PORT,
+	};
+	int rc;
+
+	snprintf(name, sizeof(name), "%s", m->cfg->name ? m->cfg->name : "");
+	if (!m->cfg->name)
+		snprintf(name, sizeof(name), "xenkvm-%d", (int)getpid());
+	if (!xs || read_uuid(uuid, sizeof(uuid)) < 0 || xs_populate_domain(xs, &info) != 0 ||
+	    xen_attach_store(x, xs) < 0) {
+		snprintf(err, errlen, "XenStore: %s", strerror(errno ? errno : ENOMEM));
+		goto fail;
+	}
+	if (m->cfg->xenstore_socket)
+		snprintf(path, sizeof(path), "%s", m->cfg->xenstore_socket);
+	else if ((rc = xs_socket_default_path(path, sizeof(path))) < 0) {
+		snprintf(err, errlen, "XenStore socket directory: %s", strerror(-rc));
+		goto fail;
+	} else {
+		snprintf(m->socket_dir, sizeof(m->socket_dir), "%s", path);
+		*strrchr(m->socket_dir, '/') = '\0';
+	}
+	rc = xs_socket_listen(xs, m->loop, path);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		goto fail;
+	}
+	log_info("XenStore socket: %s (XENSTORED_PATH=%s xenstore-ls)", path, path);
+	return xs;
+fail:
+	if (xs)
+		xs_destroy(xs);
+	return NULL;
 }
 
 static int run_vm(const struct run_config *c)
@@ -178,18 +287,22 @@ static int run_vm(const struct run_config *c)
 	static struct vm vm;
 	static struct xen xen;
 	struct console con;
-	struct main_ctx m = { .vm = &vm, .con = &con, .timeout = c->timeout };
+	struct host_console host;
 	struct images im;
 	struct boot_info boot;
+	struct main_ctx m = { .vm = &vm, .con = &con, .host = &host, .cfg = c, .grace_fd = -1 };
 	char err[512] = "";
 	sigset_t mask;
 	int sigfd, status = EXIT_BAD_INPUT;
 
-	if (load_images(c, &im, err, sizeof(err)) < 0) {
+	if (load_images(c, &im, err, sizeof(err)) < 0 ||
+	    host_console_open(&host, c->console, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenkvm: %s\n", err);
 		goto out_images;
 	}
-	console_init(&con, STDOUT_FILENO);
+	if (host.pty_name[0])
+		log_warn("console on %s", host.pty_name);
+	console_init(&con, host.out_fd);
 	if (vm_create(&vm, c->memory, c->vcpus, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenkvm: %s\n", err);
 		status = EXIT_VMM_ERROR;
@@ -207,11 +320,17 @@ static int run_vm(const struct run_config *c)
 		goto out_xen;
 	}
 	xen_set_memory_map(&xen, boot.e820, boot.e820_n);
+	m.xs = store_start(&m, &xen, err, sizeof(err));
+	if (!m.xs) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		status = EXIT_VMM_ERROR;
+		goto out_xen;
+	}
 	if (debugcon_register(&vm, &con) < 0 ||
 	    vcpu_set_pvh_entry(&vm.vcpus[0], boot.entry, (uint32_t)boot.start_info_gpa) < 0) {
 		fprintf(stderr, "xenkvm: vCPU setup: %s\n", strerror(errno));
 		status = EXIT_VMM_ERROR;
-		goto out_xen;
+		goto out_store;
 	}
 	/* Signals are the event loop's business; vCPU threads only take kicks. */
 	sigemptyset(&mask);
@@ -228,6 +347,11 @@ static int run_vm(const struct run_config *c)
 	console_ring_drain(&con);
 	close(sigfd);
 	status = vm.exit_status;
+out_store:
+	xs_release_domain(m.xs);
+	xs_destroy(m.xs); /* removes the socket */
+	if (m.socket_dir[0])
+		rmdir(m.socket_dir);
 out_xen:
 	xen_destroy(&xen);
 	evloop_destroy(m.loop);
@@ -235,6 +359,7 @@ out_vm:
 	vm_destroy(&vm);
 out_console:
 	console_destroy(&con);
+	host_console_close(&host);
 out_images:
 	free(im.kernel);
 	free(im.initrd);

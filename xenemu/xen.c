@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <stdint.h>
 #include <xen/hvm/params.h>
@@ -12,12 +15,20 @@
 #include <xen/io/console.h>
 
 #include "xenkvm/console.h"
+#include "xenkvm/evloop.h"
 #include "xenkvm/evtchn.h"
 #include "xenkvm/gnttab.h"
 #include "xenkvm/log.h"
 #include "xenkvm/transport.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
+#include "xenkvm/xenstore.h"
+
+/* Input arrived for the ring (on the event loop's thread). */
+static void console_notify_guest(void *opaque)
+{
+	evtchn_backend_notify(opaque, CONSOLE_EVTCHN_PORT);
+}
 
 /* A VMM page placed at a special frame and named by an HVM param. */
 static int special_page(struct xen *x, uint64_t gfn, uint8_t **hva)
@@ -40,7 +51,7 @@ static int setup_special_pages(struct xen *x)
 	x->params[HVM_PARAM_CONSOLE_EVTCHN] = CONSOLE_EVTCHN_PORT;
 	x->params[HVM_PARAM_STORE_PFN] = XENSTORE_GFN;
 	x->params[HVM_PARAM_STORE_EVTCHN] = STORE_EVTCHN_PORT;
-	x->console->ring = x->console_ring;
+	console_attach_ring(x->console, x->console_ring, console_notify_guest, x);
 	return 0;
 }
 
@@ -92,13 +103,18 @@ static void vcpus_init(struct xen *x)
 	pthread_condattr_destroy(&attr);
 }
 
-/* The guest wrote to its console ring: print it, and tell the guest the
- * space is free again, as xenconsoled does. */
+/* The guest notified its console port: print what it wrote and take any
+ * input that waited for room; tell the guest, as xenconsoled does. */
 static void console_notify(void *opaque)
 {
 	struct xen *x = opaque;
 
-	if (console_ring_drain(x->console) > 0)
+	size_t out, in;
+
+	console_ring_activate(x->console);
+	out = console_ring_drain(x->console);
+	in = console_ring_fill(x->console);
+	if (out || in)
 		evtchn_backend_notify(x, CONSOLE_EVTCHN_PORT);
 }
 
@@ -122,7 +138,7 @@ int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_trans
 	x->console = con;
 	x->shared_info_gfn = ~0ULL;
 	x->shutdown_code = -1;
-	x->gsi_trigger_fd = x->gsi_resample_fd = -1;
+	x->gsi_trigger_fd = x->gsi_resample_fd = x->store_kick_fd = -1;
 	pthread_mutex_init(&x->lock, NULL);
 	vcpus_init(x);
 	vm->xen = x;
@@ -159,6 +175,11 @@ void xen_destroy(struct xen *x)
 {
 	timers_destroy(x);
 	upcall_destroy(x);
+	if (x->store_kick_fd > 0) {
+		evloop_del(x->loop, x->store_kick_fd);
+		close(x->store_kick_fd);
+		x->store_kick_fd = -1;
+	}
 	evtchn_destroy(x);
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
 		free(x->vcpus[i].start_context);
@@ -180,4 +201,44 @@ void xen_set_memory_map(struct xen *x, const struct e820_entry *e, unsigned n)
 	memcpy(x->e820, e, n * sizeof(*e));
 	x->e820_n = n;
 	pthread_mutex_unlock(&x->lock);
+}
+
+/* The guest notified the XenStore port (on its vCPU thread): wake the
+ * event loop, which serves the ring. */
+static void store_guest_notify(void *opaque)
+{
+	struct xen *x = opaque;
+	uint64_t one = 1;
+
+	if (write(x->store_kick_fd, &one, sizeof(one)) < 0)
+		log_once("XenStore kick: %s", strerror(errno));
+}
+
+static void store_serve(int fd, uint32_t events, void *opaque)
+{
+	struct xen *x = opaque;
+	uint64_t n;
+
+	(void)events;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	xs_ring_kick(x->xs);
+}
+
+/* Replies and watch events are ready for the guest. */
+static void store_notify_guest(void *opaque)
+{
+	evtchn_backend_notify(opaque, STORE_EVTCHN_PORT);
+}
+
+int xen_attach_store(struct xen *x, struct xenstore *xs)
+{
+	x->xs = xs;
+	x->store_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (x->store_kick_fd < 0 ||
+	    evloop_add(x->loop, x->store_kick_fd, EPOLLIN, store_serve, x) < 0 ||
+	    xs_ring_attach(xs, x->store_ring, store_notify_guest, x) != 0 ||
+	    evtchn_backend_bind(x, STORE_EVTCHN_PORT, store_guest_notify, x) < 0)
+		return -1;
+	return 0;
 }

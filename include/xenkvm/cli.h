@@ -17,6 +17,10 @@ struct run_config {
 	enum hcall_transport transport;
 	double timeout;     /* seconds; 0: none */
 	enum log_level log_level;
+	const char *name;   /* the domain's name (XenStore); NULL: xenkvm-<pid> */
+	const char *xenstore_socket; /* NULL: the per-VM default path */
+	const char *console;  /* "stdio", "pty" or "file:PATH" */
+	double shutdown_grace; /* seconds between a graceful request and destroy */
 };
 
 #define DEFAULT_MEMORY (256ULL << 20)

@@ -12,22 +12,32 @@
 struct console {
 	pthread_mutex_t lock;
 	int out_fd;
-	uint8_t in_buf[CONSOLE_INPUT_SIZE]; /* bytes typed, not yet read by the guest */
+	uint8_t in_buf[CONSOLE_INPUT_SIZE]; /* bytes typed, not yet taken by the guest */
 	size_t in_len;
-	void *ring; /* struct xencons_interface, once the guest has one */
+	void *ring;       /* struct xencons_interface */
+	int ring_active;  /* the guest uses the ring: input goes there, not to console_io */
+	void (*notify_guest)(void *opaque); /* raise the guest's console port */
+	void *notify_opaque;
 };
 
 void console_init(struct console *c, int out_fd);
 void console_destroy(struct console *c);
+void console_attach_ring(struct console *c, void *ring, void (*notify_guest)(void *),
+			 void *opaque);
 void console_write(struct console *c, const void *buf, size_t len);
-/* Queue host input for the guest; returns how many bytes were taken. */
+/* Queue host input for the guest (and push it into the ring if the guest
+ * uses it); returns how many bytes were taken. */
 size_t console_input(struct console *c, const void *buf, size_t len);
 /* Take up to len queued input bytes (CONSOLEIO_read). */
 size_t console_read(struct console *c, void *buf, size_t len);
 /* Give back bytes console_read took but could not deliver: they go first again. */
 void console_unread(struct console *c, const void *buf, size_t len);
+/* The guest has shown it uses the ring (it notified the console port). */
+void console_ring_activate(struct console *c);
 /* Copy what the guest put in the ring's output half to the console;
  * returns how many bytes were taken. */
 size_t console_ring_drain(struct console *c);
+/* Move queued input into the ring's input half; returns how many bytes. */
+size_t console_ring_fill(struct console *c);
 
 #endif

@@ -37,6 +37,7 @@ struct console;
 struct evtchn_state;
 struct gnttab;
 struct evloop;
+struct xenstore;
 
 struct xen_vcpu {
 	struct xen *xen;
@@ -92,6 +93,8 @@ struct xen {
 	struct evtchn_state *evtchn;
 	struct gnttab *gnttab; /* NULL: grant_table_op is -ENOSYS */
 	struct evloop *loop; /* timers and backend notifications run here */
+	struct xenstore *xs;
+	int store_kick_fd; /* the guest's XenStore notifications, for the loop */
 	/* HVM_PARAM_CALLBACK_IRQ of type GSI: a level line through an irqfd. */
 	int gsi_trigger_fd, gsi_resample_fd;
 	uint32_t callback_gsi;
@@ -101,6 +104,8 @@ struct xen {
 int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_transport t,
 	     struct console *con, char *err, size_t errlen);
 void xen_destroy(struct xen *x);
+/* Serve the guest's XenStore ring (at XENSTORE_GFN, port STORE_EVTCHN_PORT) from xs. */
+int xen_attach_store(struct xen *x, struct xenstore *xs);
 /* The memory map XENMEM_memory_map serves (the guest may replace it). */
 void xen_set_memory_map(struct xen *x, const struct e820_entry *e, unsigned n);
 /* Does this KVM offer KVM_XEN_HVM_CONFIG with INTERCEPT_HCALL? */
