@@ -17,6 +17,7 @@ void cli_usage_run(void)
 	       "                  [--timeout SECS] [--log-level error|warn|info|debug]\n"
 	       "                  [--name NAME] [--console stdio|pty|file:PATH]\n"
 	       "                  [--xenstore-socket PATH] [--shutdown-grace SECS]\n"
+	       "                  [--disk PATH[,ro][,vdev=xvda]]... [--net tap=NAME[,mac=MAC]]...\n"
 	       "\n"
 	       "Boots a Xen PVH kernel (ELF or bzImage) on KVM; with no --kernel, an\n"
 	       "embedded demo guest. The guest console is on stdout.\n"
@@ -80,6 +81,7 @@ static const struct option run_options[] = {
 	{ "timeout", required_argument, 0, 't' }, { "log-level", required_argument, 0, 'l' },
 	{ "name", required_argument, 0, 'n' }, { "xenstore-socket", required_argument, 0, 's' },
 	{ "console", required_argument, 0, 'C' }, { "shutdown-grace", required_argument, 0, 'g' },
+	{ "disk", required_argument, 0, 'd' }, { "net", required_argument, 0, 'N' },
 	{ "help", no_argument, 0, '?' + 256 }, { 0, 0, 0, 0 },
 };
 
@@ -130,6 +132,20 @@ static int parse_option(int opt, const char *arg, struct run_config *c, char *er
 		c->name = arg;
 		return 0;
 	case 's': c->xenstore_socket = arg; return 0;
+	case 'd':
+		if (c->ndisks >= PV_MAX_DISKS) {
+			snprintf(err, errlen, "at most %d --disk options", PV_MAX_DISKS);
+			return -1;
+		}
+		c->disks[c->ndisks++] = arg;
+		return 0;
+	case 'N':
+		if (c->nnics >= PV_MAX_NICS) {
+			snprintf(err, errlen, "at most %d --net options", PV_MAX_NICS);
+			return -1;
+		}
+		c->nics[c->nnics++] = arg;
+		return 0;
 	case 'C':
 		if (strcmp(arg, "stdio") && strcmp(arg, "pty") &&
 		    (strncmp(arg, "file:", 5) || !arg[5]))

@@ -38,7 +38,11 @@ static void add_xen_leaves(struct kvm_cpuid2 *c, unsigned vcpu_id)
 	/* One hypercall page; keep the MSR equal to the base leaf (see xen-pitfalls). */
 	add_leaf(c, base + 2, 1, XEN_HYPERCALL_MSR, 0, 0);
 	add_leaf(c, base + 3, 0, 0, 0, 0);
-	add_leaf(c, base + 4, XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT,
+	/* UPCALL_VECTOR: HVMOP_set_evtchn_upcall_vector works, so Linux uses the
+	 * per-vCPU vector it EOIs rather than the global callback vector. */
+	add_leaf(c, base + 4,
+		 XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT |
+			 XEN_HVM_CPUID_UPCALL_VECTOR,
 		 vcpu_id, XENKVM_DOMID, 0);
 }
 

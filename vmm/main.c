@@ -13,6 +13,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "xenkvm/blkback.h"
 #include "xenkvm/boot.h"
 #include "xenkvm/cli.h"
 #include "xenkvm/console.h"
@@ -20,6 +21,7 @@
 #include "xenkvm/evloop.h"
 #include "xenkvm/host_console.h"
 #include "xenkvm/log.h"
+#include "xenkvm/netback.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
 #include "xenkvm/xenstore.h"
@@ -92,6 +94,47 @@ static int load_images(const struct run_config *c, struct images *im, char *err,
 		im->boot.initrd_name = c->initrd;
 	}
 	return 0;
+}
+
+struct devices {
+	struct blk_disk_spec disk[PV_MAX_DISKS];
+	struct net_spec nic[PV_MAX_NICS];
+	struct blkback *blk[PV_MAX_DISKS];
+	struct netback *net[PV_MAX_NICS];
+};
+
+/* Parse every --disk and --net before anything starts. */
+static int devices_parse(const struct run_config *c, struct devices *d, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (blk_disk_spec_parse(c->disks[i], i, &d->disk[i], err, errlen) < 0)
+			return -1;
+	for (unsigned i = 0; i < c->nnics; i++)
+		if (net_spec_parse(c->nics[i], i, &d->nic[i], err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static int devices_start(const struct run_config *c, struct devices *d,
+			 const struct pv_backend_ctx *ctx, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (!(d->blk[i] = blkback_create(ctx, &d->disk[i], err, errlen)))
+			return -1;
+	for (unsigned i = 0; i < c->nnics; i++)
+		if (!(d->net[i] = netback_create(ctx, &d->nic[i], err, errlen)))
+			return -1;
+	return 0;
+}
+
+static void devices_stop(struct devices *d)
+{
+	for (unsigned i = 0; i < PV_MAX_DISKS; i++)
+		if (d->blk[i])
+			blkback_destroy(d->blk[i]);
+	for (unsigned i = 0; i < PV_MAX_NICS; i++)
+		if (d->net[i])
+			netback_destroy(d->net[i]);
 }
 
 struct main_ctx {
@@ -286,6 +329,7 @@ static int run_vm(const struct run_config *c)
 {
 	static struct vm vm;
 	static struct xen xen;
+	static struct devices dev;
 	struct console con;
 	struct host_console host;
 	struct images im;
@@ -295,7 +339,7 @@ static int run_vm(const struct run_config *c)
 	sigset_t mask;
 	int sigfd, status = EXIT_BAD_INPUT;
 
-	if (load_images(c, &im, err, sizeof(err)) < 0 ||
+	if (devices_parse(c, &dev, err, sizeof(err)) < 0 || load_images(c, &im, err, sizeof(err)) < 0 ||
 	    host_console_open(&host, c->console, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenkvm: %s\n", err);
 		goto out_images;
@@ -326,11 +370,17 @@ static int run_vm(const struct run_config *c)
 		status = EXIT_VMM_ERROR;
 		goto out_xen;
 	}
+	struct pv_backend_ctx pv = { .xen = &xen, .xs = m.xs, .loop = m.loop,
+				     .frontend_domid = XENKVM_DOMID };
+	if (devices_start(c, &dev, &pv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		goto out_devices;
+	}
 	if (debugcon_register(&vm, &con) < 0 ||
 	    vcpu_set_pvh_entry(&vm.vcpus[0], boot.entry, (uint32_t)boot.start_info_gpa) < 0) {
 		fprintf(stderr, "xenkvm: vCPU setup: %s\n", strerror(errno));
 		status = EXIT_VMM_ERROR;
-		goto out_store;
+		goto out_devices;
 	}
 	/* Signals are the event loop's business; vCPU threads only take kicks. */
 	sigemptyset(&mask);
@@ -347,7 +397,8 @@ static int run_vm(const struct run_config *c)
 	console_ring_drain(&con);
 	close(sigfd);
 	status = vm.exit_status;
-out_store:
+out_devices:
+	devices_stop(&dev);
 	xs_release_domain(m.xs);
 	xs_destroy(m.xs); /* removes the socket */
 	if (m.socket_dir[0])

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "xenkvm/log.h"
+#include "xenkvm/pvdev.h"
 #include "xenkvm/xen.h"
 
 struct run_config {
@@ -21,6 +22,10 @@ struct run_config {
 	const char *xenstore_socket; /* NULL: the per-VM default path */
 	const char *console;  /* "stdio", "pty" or "file:PATH" */
 	double shutdown_grace; /* seconds between a graceful request and destroy */
+	const char *disks[PV_MAX_DISKS]; /* --disk arguments, in order */
+	unsigned ndisks;
+	const char *nics[PV_MAX_NICS];   /* --net arguments, in order */
+	unsigned nnics;
 };
 
 #define DEFAULT_MEMORY (256ULL << 20)

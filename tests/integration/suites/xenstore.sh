@@ -2,7 +2,7 @@
 # The host XenStore socket against a running guest, with Debian's own tools
 # (xenstore-utils, libxenstore 4.17: XENSTORED_PATH names the socket; without
 # it they try /var/run/xenstored/socket, then /dev/xen/xenbus).
-# Usage: tests/integration/xenstore.sh BUILD_DIR. Exit 77 = skipped.
+# Usage: tests/integration/suites/xenstore.sh BUILD_DIR. Exit 77 = skipped.
 set -u
 BUILD=${1:-build}
 XENKVM=$BUILD/xenkvm
