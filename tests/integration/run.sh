@@ -79,6 +79,28 @@ timeout 60 "$XENKVM" run --timeout 2 --kernel "$GUESTS/shutdown-32.elf" --cmdlin
 got=$?
 [ "$got" = 124 ] && expect_err timeout "timeout" && pass timeout || { [ "$got" = 124 ] || fail timeout "exit status $got, expected 124"; }
 
+# SIGTERM asks for a graceful shutdown; a guest that ignores it is destroyed
+# after --shutdown-grace, or at once on a second SIGTERM.
+sigterm_case() { # NAME COUNT PATTERN: send COUNT SIGTERMs, expect status 1 and PATTERN
+	local name=$1 n=$2 pattern=$3
+	# No timeout(1) in between: the signals must reach xenkvm itself (its own
+	# --timeout bounds the run).
+	"$XENKVM" run --timeout 30 --shutdown-grace 1 --kernel "$GUESTS/shutdown-32.elf" \
+		--cmdline reason=hang >"$WORK/out" 2>"$WORK/err" </dev/null &
+	local pid=$!
+	sleep 1
+	for _ in $(seq "$n"); do kill -TERM "$pid" 2>/dev/null; sleep 0.2; done
+	wait "$pid"
+	local got=$?
+	if [ "$got" != 1 ]; then
+		fail "$name" "exit status $got, expected 1"
+	else
+		expect_err "$name" "control/shutdown" && expect_err "$name" "$pattern" && pass "$name"
+	fi
+}
+sigterm_case sigterm-grace 1 "did not shut down within"
+sigterm_case sigterm-twice 2 "second shutdown request"
+
 # SMP: extra vCPUs wait for a start-up call and must not stop a clean poweroff.
 run smp-idle-aps 0 --vcpus 4 --kernel "$GUESTS/hvm-64.elf" && expect_out smp-idle-aps "RESULT: PASS" &&
 	pass smp-idle-aps
