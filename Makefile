@@ -11,7 +11,7 @@ CFLAGS_COMMON += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 LDFLAGS += -fsanitize=address,undefined
 endif
 CFLAGS += $(CFLAGS_COMMON)
-LIBS := -lpthread -lm -lz -llzma -lzstd -llz4 -lbz2
+LIBS := -lpthread -lm -ljansson -lz -llzma -lzstd -llz4 -lbz2
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
 EXCLUDE ?=

@@ -15,6 +15,8 @@ void console_init(struct console *c, int out_fd)
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
 	c->out_fd = out_fd;
+	for (int i = 0; i < CONSOLE_MAX_SINKS; i++)
+		c->sinks[i] = -1;
 }
 
 void console_destroy(struct console *c)
@@ -22,23 +24,58 @@ void console_destroy(struct console *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-static void write_all(int fd, const uint8_t *p, size_t len)
+static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0; /* a slow reader loses output rather than stall the guest */
 		if (n <= 0)
-			return; /* the reader went away: the guest must not notice */
+			return -1; /* the reader went away: the guest must not notice */
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+/* Called with the lock held: the host's console, then attached ones. */
+static void emit(struct console *c, const uint8_t *p, size_t len)
+{
+	write_all(c->out_fd, p, len);
+	for (int i = 0; i < CONSOLE_MAX_SINKS; i++)
+		if (c->sinks[i] >= 0 && write_all(c->sinks[i], p, len) < 0)
+			c->sinks[i] = -1; /* detached: its owner closes the fd */
+}
+
+int console_add_sink(struct console *c, int fd)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < CONSOLE_MAX_SINKS && rc < 0; i++)
+		if (c->sinks[i] < 0) {
+			c->sinks[i] = fd;
+			rc = 0;
+		}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void console_remove_sink(struct console *c, int fd)
+{
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < CONSOLE_MAX_SINKS; i++)
+		if (c->sinks[i] == fd)
+			c->sinks[i] = -1;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void console_write(struct console *c, const void *buf, size_t len)
 {
 	pthread_mutex_lock(&c->lock);
-	write_all(c->out_fd, buf, len);
+	emit(c, buf, len);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -155,7 +192,7 @@ size_t console_ring_drain(struct console *c)
 		uint8_t chunk[sizeof(r->out)];
 		while (cons != prod)
 			chunk[n++] = (uint8_t)r->out[MASK_XENCONS_IDX(cons++, r->out)];
-		write_all(c->out_fd, chunk, n);
+		emit(c, chunk, n);
 		c->ring_active = 1;
 	}
 	__atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);

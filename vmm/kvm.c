@@ -68,6 +68,8 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned nvcpus, char *err, size
 
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->mem.memfd = -1;
 	if (vm_open(vm, err, errlen) < 0)
 		goto fail;
@@ -130,6 +132,7 @@ void vm_request_stop(struct vm *vm, int status)
 	vm->exit_status = status;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
+	vm_unpause(vm); /* paused vCPUs must see the stop */
 	if (vm->hooks.stop)
 		vm->hooks.stop(vm);
 	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
@@ -160,4 +163,21 @@ void vm_irqfd_release(struct vm *vm, uint32_t gsi, int trigger_fd)
 				   .flags = KVM_IRQFD_FLAG_DEASSIGN };
 
 	ioctl(vm->vm_fd, KVM_IRQFD, &irqfd);
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused = 1;
+	pthread_mutex_unlock(&vm->pause_lock);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+}
+
+void vm_unpause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused = 0;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }

@@ -17,11 +17,14 @@
 #include "xenkvm/boot.h"
 #include "xenkvm/cli.h"
 #include "xenkvm/console.h"
+#include "xenkvm/control.h"
 #include "xenkvm/devices.h"
 #include "xenkvm/evloop.h"
 #include "xenkvm/host_console.h"
+#include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
 #include "xenkvm/netback.h"
+#include "xenkvm/verbs.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
 #include "xenkvm/xenstore.h"
@@ -146,6 +149,11 @@ struct main_ctx {
 	const struct run_config *cfg;
 	int grace_fd; /* armed by a graceful shutdown request */
 	char socket_dir[256]; /* the per-VM directory we made for the socket, if any */
+	char name[80];
+	char xs_path[256];
+	struct control *ctl;
+	struct timespec started;
+	int preserved; /* the guest stopped and is kept for inspection */
 };
 
 static void on_stop(int fd, uint32_t events, void *opaque)
@@ -285,27 +293,25 @@ static int read_uuid(char *buf, size_t len)
 /* The guest's XenStore: the toolstack's tree, its ring, the host socket. */
 static struct xenstore *store_start(struct main_ctx *m, struct xen *x, char *err, size_t errlen)
 {
-	char uuid[64], name[80], path[256];
+	char uuid[64], *path = m->xs_path;
+	size_t pathlen = sizeof(m->xs_path);
 	struct xenstore *xs = xs_create(XENKVM_DOMID, NULL);
 	struct xs_domain_info info = {
-		.domid = XENKVM_DOMID, .name = name, .uuid = uuid,
+		.domid = XENKVM_DOMID, .name = m->name, .uuid = uuid,
 		.target_kib = m->cfg->memory >> 10, .max_kib = m->cfg->memory >> 10,
 		.vcpus = m->cfg->vcpus, .store_gfn = XENSTORE_GFN, .store_port = STORE_EVTCHN_PORT,
 		.console_gfn = CONSOLE_GFN, .console_port = CONSOLE_EVTCHN_PORT,
 	};
 	int rc;
 
-	snprintf(name, sizeof(name), "%s", m->cfg->name ? m->cfg->name : "");
-	if (!m->cfg->name)
-		snprintf(name, sizeof(name), "xenkvm-%d", (int)getpid());
 	if (!xs || read_uuid(uuid, sizeof(uuid)) < 0 || xs_populate_domain(xs, &info) != 0 ||
 	    xen_attach_store(x, xs) < 0) {
 		snprintf(err, errlen, "XenStore: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
 	}
 	if (m->cfg->xenstore_socket)
-		snprintf(path, sizeof(path), "%s", m->cfg->xenstore_socket);
-	else if ((rc = xs_socket_default_path(path, sizeof(path))) < 0) {
+		snprintf(path, pathlen, "%s", m->cfg->xenstore_socket);
+	else if ((rc = xs_socket_default_path(path, pathlen)) < 0) {
 		snprintf(err, errlen, "XenStore socket directory: %s", strerror(-rc));
 		goto fail;
 	} else {
@@ -325,6 +331,94 @@ fail:
 	return NULL;
 }
 
+static const char *vm_state(struct main_ctx *m)
+{
+	if (m->preserved)
+		return "preserved";
+	if (__atomic_load_n(&m->vm->stopping, __ATOMIC_ACQUIRE))
+		return "stopping";
+	if (m->vm->paused)
+		return "paused";
+	return m->grace_fd >= 0 ? "shutting-down" : "running";
+}
+
+static void control_info(struct main_ctx *m, json_t *r)
+{
+	struct timespec now;
+	json_t *disks = json_array(), *nics = json_array();
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (unsigned i = 0; i < m->cfg->ndisks; i++)
+		json_array_append_new(disks, json_string(m->cfg->disks[i]));
+	for (unsigned i = 0; i < m->cfg->nnics; i++)
+		json_array_append_new(nics, json_string(m->cfg->nics[i]));
+	json_object_set_new(r, "name", json_string(m->name));
+	json_object_set_new(r, "domid", json_integer(XENKVM_DOMID));
+	json_object_set_new(r, "pid", json_integer(getpid()));
+	json_object_set_new(r, "state", json_string(vm_state(m)));
+	json_object_set_new(r, "memory_bytes", json_integer((json_int_t)m->cfg->memory));
+	json_object_set_new(r, "vcpus", json_integer(m->cfg->vcpus));
+	json_object_set_new(r, "uptime_s",
+			    json_real((double)(now.tv_sec - m->started.tv_sec) +
+				      (double)(now.tv_nsec - m->started.tv_nsec) / 1e9));
+	json_object_set_new(r, "kernel", json_string(m->cfg->kernel ? m->cfg->kernel : "(default)"));
+	json_object_set_new(r, "disks", disks);
+	json_object_set_new(r, "nics", nics);
+	json_object_set_new(r, "xenstore_socket", json_string(m->xs_path));
+}
+
+static void control_stats(json_t *r)
+{
+	struct hypercall_stat st[64];
+	unsigned n = hypercall_stats(st, 64);
+	json_t *h = json_object();
+
+	for (unsigned i = 0; i < n; i++) {
+		json_t *e = json_object();
+		json_object_set_new(e, "calls", json_integer((json_int_t)st[i].calls));
+		json_object_set_new(e, "errors", json_integer((json_int_t)st[i].errors));
+		json_object_set_new(h, st[i].name, e);
+	}
+	json_object_set_new(r, "hypercalls", h);
+}
+
+/* The verbs of `xenkvm <verb> NAME`, served on the control socket. */
+static int control_handle(void *opaque, const char *cmd, json_t *req, json_t *reply)
+{
+	struct main_ctx *m = opaque;
+	const char *reason = json_string_value(json_object_get(req, "reason"));
+
+	if (!strcmp(cmd, "info")) {
+		control_info(m, reply);
+	} else if (!strcmp(cmd, "stats")) {
+		control_stats(reply);
+	} else if (!strcmp(cmd, "shutdown")) {
+		if (!reason)
+			reason = "poweroff";
+		if (strcmp(reason, "poweroff") && strcmp(reason, "reboot") && strcmp(reason, "halt")) {
+			json_object_set_new(reply, "error", json_string("reason: poweroff, reboot or halt"));
+			return -1;
+		}
+		log_info("shutdown requested (%s) through the control socket", reason);
+		xs_write(m->xs, CONTROL_SHUTDOWN_PATH, reason);
+	} else if (!strcmp(cmd, "destroy")) {
+		log_warn("destroyed through the control socket");
+		vm_request_stop(m->vm, EXIT_CRASH);
+		if (m->preserved)
+			evloop_stop(m->loop);
+	} else if (!strcmp(cmd, "pause")) {
+		vm_pause(m->vm);
+	} else if (!strcmp(cmd, "unpause")) {
+		vm_unpause(m->vm);
+	} else if (!strcmp(cmd, "console")) {
+		return CONTROL_CONSOLE;
+	} else {
+		json_object_set_new(reply, "error", json_string("unknown command"));
+		return -1;
+	}
+	return 0;
+}
+
 static int run_vm(const struct run_config *c)
 {
 	static struct vm vm;
@@ -335,6 +429,12 @@ static int run_vm(const struct run_config *c)
 	struct images im;
 	struct boot_info boot;
 	struct main_ctx m = { .vm = &vm, .con = &con, .host = &host, .cfg = c, .grace_fd = -1 };
+
+	clock_gettime(CLOCK_MONOTONIC, &m.started);
+	if (c->name)
+		snprintf(m.name, sizeof(m.name), "%s", c->name);
+	else
+		snprintf(m.name, sizeof(m.name), "xenkvm-%d", (int)getpid());
 	char err[512] = "";
 	sigset_t mask;
 	int sigfd, status = EXIT_BAD_INPUT;
@@ -365,10 +465,16 @@ static int run_vm(const struct run_config *c)
 	}
 	xen_set_memory_map(&xen, boot.e820, boot.e820_n);
 	m.xs = store_start(&m, &xen, err, sizeof(err));
+	if (m.xs)
+		m.ctl = control_start(m.loop, m.name, &con, control_handle, &m, err, sizeof(err));
 	if (!m.xs) {
 		fprintf(stderr, "xenkvm: %s\n", err);
 		status = EXIT_VMM_ERROR;
 		goto out_xen;
+	}
+	if (!m.ctl) {
+		fprintf(stderr, "xenkvm: %s\n", err); /* e.g. the name is taken */
+		goto out_devices;
 	}
 	struct pv_backend_ctx pv = { .xen = &xen, .xs = m.xs, .loop = m.loop,
 				     .frontend_domid = XENKVM_DOMID };
@@ -399,6 +505,7 @@ static int run_vm(const struct run_config *c)
 	status = vm.exit_status;
 out_devices:
 	devices_stop(&dev);
+	control_stop(m.ctl);
 	xs_release_domain(m.xs);
 	xs_destroy(m.xs); /* removes the socket */
 	if (m.socket_dir[0])
@@ -419,8 +526,9 @@ out_images:
 
 static void usage(void)
 {
-	printf("usage: xenkvm run [OPTIONS]   boot a Xen PVH guest (see xenkvm run --help)\n"
-	       "       xenkvm --help\n");
+	printf("usage: xenkvm run [OPTIONS]   boot a Xen PVH guest (see xenkvm run --help)\n");
+	verbs_usage();
+	printf("       xenkvm --help\n");
 }
 
 int main(int argc, char **argv)
@@ -434,6 +542,9 @@ int main(int argc, char **argv)
 		return argc < 2 ? EXIT_BAD_INPUT : 0;
 	}
 	if (strcmp(argv[1], "run") != 0) {
+		rc = verb_main(argc - 1, argv + 1);
+		if (rc >= 0)
+			return rc;
 		fprintf(stderr, "xenkvm: unknown command '%s' (try xenkvm --help)\n", argv[1]);
 		return EXIT_BAD_INPUT;
 	}

@@ -11,6 +11,20 @@
 #include "xenkvm/log.h"
 #include "xenkvm/vm.h"
 
+/* Xen time is filled from the host TSC (xenemu/time.c), so the guest must
+ * read the host TSC too. A hardware KVM offsets a new vCPU's TSC to start
+ * near 0: take that offset away where KVM lets us (PVM never applies one). */
+static void vcpu_use_host_tsc(struct vcpu *v)
+{
+	uint64_t offset = 0;
+	struct kvm_device_attr attr = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+					.addr = (uint64_t)(uintptr_t)&offset };
+
+	if (ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &attr) == 0 &&
+	    ioctl(v->fd, KVM_SET_DEVICE_ATTR, &attr) < 0)
+		log_warn("vCPU %u: cannot zero the TSC offset: %s", v->id, strerror(errno));
+}
+
 int vcpu_create(struct vm *vm, unsigned id)
 {
 	struct vcpu *v = &vm->vcpus[id];
@@ -30,6 +44,7 @@ int vcpu_create(struct vm *vm, unsigned id)
 		v->run = NULL;
 		return -1;
 	}
+	vcpu_use_host_tsc(v);
 	return cpuid_setup(v);
 }
 
@@ -212,6 +227,14 @@ void vcpu_kick(struct vcpu *v)
 		pthread_kill(v->thread, SIGUSR1);
 }
 
+static void wait_while_paused(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->paused && !__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -228,6 +251,7 @@ static void *vcpu_thread(void *arg)
 		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&v->vm->stopping, __ATOMIC_ACQUIRE))
 			break;
+		wait_while_paused(v->vm);
 		if (v->vm->hooks.pre_run)
 			v->vm->hooks.pre_run(v);
 		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;

@@ -67,6 +67,32 @@ static const hcall_fn table[NR_HYPERCALLS] = {
 };
 
 static atomic_uchar unimplemented_logged[NR_HYPERCALLS];
+/* Live counters for `xenkvm stats`: calls and error returns per hypercall. */
+static atomic_ullong calls[NR_HYPERCALLS], errors[NR_HYPERCALLS];
+
+unsigned hypercall_stats(struct hypercall_stat *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned nr = 0; nr < NR_HYPERCALLS && n < max; nr++) {
+		unsigned long long c = atomic_load(&calls[nr]);
+		if (c)
+			out[n++] = (struct hypercall_stat){ .nr = nr, .name = hypercall_name(nr),
+							    .calls = c,
+							    .errors = atomic_load(&errors[nr]) };
+	}
+	return n;
+}
+
+static long count(uint64_t nr, long rc)
+{
+	if (nr < NR_HYPERCALLS) {
+		atomic_fetch_add_explicit(&calls[nr], 1, memory_order_relaxed);
+		if (rc < 0)
+			atomic_fetch_add_explicit(&errors[nr], 1, memory_order_relaxed);
+	}
+	return rc;
+}
 static atomic_uchar subop_logged[NR_HYPERCALLS][64];
 
 long hcall_subop_enosys(const struct hcall *hc, uint64_t subop)
@@ -89,14 +115,14 @@ long hypercall_dispatch(struct hcall *hc)
 	/* As Xen: calls from guest user mode are refused before anything else
 	 * (dm_op is the one exception, and it is not implemented). */
 	if (hc->cpl != 0)
-		return -XEN_EPERM;
+		return count(hc->nr, -XEN_EPERM);
 	if (!hc->abi64) {
 		for (int i = 0; i < 6; i++)
 			hc->arg[i] &= 0xffffffffULL;
 		hc->nr &= 0xffffffffULL;
 	}
 	if (hc->nr < NR_HYPERCALLS && table[hc->nr])
-		return table[hc->nr](hc);
+		return count(hc->nr, table[hc->nr](hc));
 	if (hc->nr >= NR_HYPERCALLS) {
 		log_once("guest made hypercall %llu, which does not exist: -ENOSYS",
 			 (unsigned long long)hc->nr);
@@ -104,5 +130,5 @@ long hypercall_dispatch(struct hcall *hc)
 		log_warn("hypercall %s (%llu) is not implemented: -ENOSYS",
 			 hypercall_name(hc->nr), (unsigned long long)hc->nr);
 	}
-	return -XEN_ENOSYS;
+	return count(hc->nr, -XEN_ENOSYS);
 }

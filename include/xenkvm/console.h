@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #define CONSOLE_INPUT_SIZE 4096
+#define CONSOLE_MAX_SINKS 8
 
 struct console {
 	pthread_mutex_t lock;
@@ -18,6 +19,7 @@ struct console {
 	int ring_active;  /* the guest uses the ring: input goes there, not to console_io */
 	void (*notify_guest)(void *opaque); /* raise the guest's console port */
 	void *notify_opaque;
+	int sinks[CONSOLE_MAX_SINKS]; /* attached consoles (xenkvm console NAME); -1: free */
 };
 
 void console_init(struct console *c, int out_fd);
@@ -25,6 +27,10 @@ void console_destroy(struct console *c);
 void console_attach_ring(struct console *c, void *ring, void (*notify_guest)(void *),
 			 void *opaque);
 void console_write(struct console *c, const void *buf, size_t len);
+/* Copy the output to fd too (an attached console), until it fails or is
+ * removed. 0, or -1 when all sink slots are taken. */
+int console_add_sink(struct console *c, int fd);
+void console_remove_sink(struct console *c, int fd);
 /* Queue host input for the guest (and push it into the ring if the guest
  * uses it); returns how many bytes were taken. */
 size_t console_input(struct console *c, const void *buf, size_t len);

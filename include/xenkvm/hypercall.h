@@ -51,6 +51,14 @@ static inline long domid_other_error(domid_t d)
 /* Validate and route one hypercall; returns the value for the guest's RAX. */
 long hypercall_dispatch(struct hcall *hc);
 const char *hypercall_name(uint64_t nr);
+
+/* Hypercalls made so far (only those made at least once). */
+struct hypercall_stat {
+	unsigned nr;
+	const char *name;
+	unsigned long long calls, errors;
+};
+unsigned hypercall_stats(struct hypercall_stat *out, unsigned max);
 /* -ENOSYS for a sub-op that is not implemented, logged once per sub-op. */
 long hcall_subop_enosys(const struct hcall *hc, uint64_t subop);
 

@@ -84,11 +84,17 @@ struct vm {
 	int stop_efd;             /* written once when the VM must stop */
 	int exit_status;          /* first stop request wins */
 	int stopping;
+	int paused;               /* vCPUs wait before KVM_RUN (pause/unpause) */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
 };
 
 int vm_create(struct vm *vm, uint64_t ram_size, unsigned nvcpus, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);
 int vm_register_pio(struct vm *vm, uint16_t base, uint16_t len, pio_handler_fn fn, void *opaque);
+/* Hold every vCPU outside KVM_RUN, or let them run again. */
+void vm_pause(struct vm *vm);
+void vm_unpause(struct vm *vm);
 /* Ask every vCPU to stop; the first caller's status becomes the exit status. */
 void vm_request_stop(struct vm *vm, int status);
 int vm_start_vcpus(struct vm *vm);

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The control socket and the xl-like verbs against live guests: list, info,
+# stats, pause/unpause, shutdown --wait, destroy, console, a name already
+# taken, and a socket left behind by a VM killed with SIGKILL.
+set -u
+BUILD=${1:-build}
+XENKVM=$BUILD/xenkvm
+GUESTS=$BUILD/guests
+WORK=$(mktemp -d)
+NAME=ctl-test-$$
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+failed=0
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+# start NAME KERNEL [args]: a guest in the background, its socket awaited.
+start() {
+	local name=$1 kernel=$2
+	shift 2
+	"$XENKVM" run --name "$name" --timeout 60 --kernel "$kernel" "$@" \
+		>"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+	pids+=($!)
+	for _ in $(seq 100); do
+		"$XENKVM" info "$name" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start "$NAME" "$GUESTS/shutdown-64.elf" --cmdline reason=hang || fail start "the VM never answered"
+vm=${pids[-1]}
+"$XENKVM" list | grep -q "^$NAME .* running" && pass "list shows the VM running" ||
+	fail list "$("$XENKVM" list 2>&1)"
+"$XENKVM" info "$NAME" | grep -q '"state": "running"' && pass "info" || fail info "no state"
+"$XENKVM" stats "$NAME" | grep -q '^console_io' && pass "stats count hypercalls" ||
+	fail stats "no console_io line"
+"$XENKVM" pause "$NAME" && "$XENKVM" list | grep -q "^$NAME .* paused" &&
+	"$XENKVM" unpause "$NAME" && "$XENKVM" list | grep -q "^$NAME .* running" &&
+	pass "pause and unpause" || fail pause "state did not follow"
+"$XENKVM" run --name "$NAME" --kernel "$GUESTS/version-32.elf" >/dev/null 2>"$WORK/dup.err"
+[ $? = 2 ] && grep -q "already running" "$WORK/dup.err" && pass "a name already taken is refused" ||
+	fail duplicate "$(cat "$WORK/dup.err")"
+"$XENKVM" shutdown --wait --timeout 1 "$NAME" 2>"$WORK/sd.err"
+[ $? = 1 ] && grep -q "did not shut down" "$WORK/sd.err" &&
+	pass "shutdown --wait times out on a guest that ignores it" || fail shutdown-wait "$(cat "$WORK/sd.err")"
+"$XENKVM" destroy "$NAME" && wait "$vm"
+[ $? = 1 ] && ! "$XENKVM" info "$NAME" 2>/dev/null && pass "destroy ends the VM" ||
+	fail destroy "the VM is still there"
+
+# A VM killed outright leaves its socket; the next VM of that name takes it.
+start "$NAME" "$GUESTS/shutdown-64.elf" --cmdline reason=hang
+kill -9 "${pids[-1]}"
+wait "${pids[-1]}" 2>/dev/null
+start "$NAME" "$GUESTS/shutdown-64.elf" --cmdline reason=hang &&
+	pass "a stale socket is replaced" || fail stale "$(cat "$WORK/$NAME.err")"
+"$XENKVM" destroy "$NAME" >/dev/null 2>&1
+wait "${pids[-1]}" 2>/dev/null
+
+# xenkvm console attaches to GRUB's prompt; halt typed there ends the VM.
+if tests/integration/grub-image.sh "$WORK/grub" >/dev/null 2>&1; then
+	start "$NAME-grub" "$WORK/grub/grub-prompt.elf"
+	vm=${pids[-1]}
+	sleep 1
+	(sleep 1; printf 'echo typed through attach\nhalt\n'; sleep 3) |
+		timeout 20 "$XENKVM" console "$NAME-grub" >"$WORK/attach.out" 2>&1
+	wait "$vm"
+	rc=$?
+	[ "$rc" = 0 ] && grep -q "typed through attach" "$WORK/attach.out" &&
+		pass "console attaches and types" || fail console "status $rc, $(tail -c 300 "$WORK/attach.out")"
+fi
+[ "$failed" = 0 ]
