@@ -11,7 +11,7 @@ CFLAGS_COMMON += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 LDFLAGS += -fsanitize=address,undefined
 endif
 CFLAGS += $(CFLAGS_COMMON)
-LIBS := -lpthread -lm -ljansson -lz -llzma -lzstd -llz4 -lbz2
+LIBS := -lpthread -lm -ljansson -lz -llzma -lzstd -llz4 -lbz2 -luring
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
 EXCLUDE ?=
@@ -51,7 +51,7 @@ check-abi:
 check-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
 
-check-guests: $(BUILD)/xenkvm guests
+check-guests: $(BUILD)/xenkvm guests $(BUILD)/tools/tapio
 	tests/integration/run.sh $(BUILD)
 
 # The fast tier, then the same again under ASan+UBSan.
@@ -66,7 +66,7 @@ $(BUILD)/tools/%: tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-bench: $(BUILD)/xenkvm guests $(BUILD)/tools/runstat
+bench: $(BUILD)/xenkvm guests $(BUILD)/tools/runstat $(BUILD)/tools/blkhost $(BUILD)/tools/tapio
 	bench/run.sh $(BUILD)
 
 clean:

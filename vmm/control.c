@@ -25,10 +25,12 @@ struct control {
 	void *opaque;
 	int fd;
 	char path[108];
+	struct client *clients; /* connected, closed with the socket */
 };
 
 struct client {
 	struct control *ctl;
+	struct client *next;
 	int fd;
 	int console; /* raw console mode */
 	size_t len;
@@ -82,6 +84,11 @@ int control_connect(const char *name, char *err, size_t errlen)
 
 static void client_close(struct client *cl)
 {
+	for (struct client **p = &cl->ctl->clients; *p; p = &(*p)->next)
+		if (*p == cl) {
+			*p = cl->next;
+			break;
+		}
 	if (cl->console)
 		console_remove_sink(cl->ctl->con, cl->fd);
 	evloop_del(cl->ctl->loop, cl->fd);
@@ -181,6 +188,8 @@ static void control_accept(int fd, uint32_t events, void *opaque)
 	}
 	cl->ctl = ctl;
 	cl->fd = cfd;
+	cl->next = ctl->clients;
+	ctl->clients = cl;
 }
 
 /* A socket file nobody answers on was left by a VM that died: reuse it. */
@@ -234,6 +243,8 @@ void control_stop(struct control *c)
 {
 	if (!c)
 		return;
+	while (c->clients)
+		client_close(c->clients);
 	evloop_del(c->loop, c->fd);
 	close(c->fd);
 	unlink(c->path);

@@ -123,6 +123,9 @@ void evloop_run(struct evloop *l)
 {
 	struct epoll_event evs[16];
 
+	/* Each run waits for its own stop: whoever stops a loop that is not
+	 * running also leaves its fd readable (the VM's stop eventfd). */
+	__atomic_store_n(&l->stopping, 0, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(l->ep, evs, 16, -1);
 		for (int i = 0; i < n; i++) {

@@ -2,6 +2,8 @@
  * migration) can map the same pages; frames added later come from the same
  * memfd past the end of RAM. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -25,7 +27,34 @@ static int region_add(struct guest_mem *m, uint64_t gpa, uint64_t size, uint8_t 
 	m->regions[i] = r;
 	if (i == m->nregions)
 		m->nregions++;
+	if ((gpa + size) / GUEST_PAGE_SIZE - 1 > m->max_gfn)
+		m->max_gfn = (gpa + size) / GUEST_PAGE_SIZE - 1;
 	return 0;
+}
+
+/* ---- per-RAM-frame bits ---- */
+
+static int bit_test(const uint64_t *map, uint64_t i)
+{
+	return (__atomic_load_n(&map[i / 64], __ATOMIC_ACQUIRE) >> (i % 64)) & 1;
+}
+
+static void bit_set(uint64_t *map, uint64_t i, int on)
+{
+	if (on)
+		__atomic_fetch_or(&map[i / 64], 1ULL << (i % 64), __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&map[i / 64], ~(1ULL << (i % 64)), __ATOMIC_RELEASE);
+}
+
+static int alloc_frame_bits(struct guest_mem *m)
+{
+	size_t words = (m->ram_size / GUEST_PAGE_SIZE + 63) / 64;
+
+	/* calloc'd zero pages cost nothing until a frame changes state. */
+	m->given_back = calloc(words, sizeof(uint64_t));
+	m->overlaid = calloc(words, sizeof(uint64_t));
+	return m->given_back && m->overlaid ? 0 : -ENOMEM;
 }
 
 static uint8_t *map_memfd(struct guest_mem *m, uint64_t off, uint64_t size)
@@ -58,9 +87,14 @@ int gmem_init(struct guest_mem *m, uint64_t ram_size,
 	m->ram_size = ram_size;
 	m->low_ram = ram_size < LOW_RAM_LIMIT ? ram_size : LOW_RAM_LIMIT;
 	m->high_ram = ram_size - m->low_ram;
+	rc = alloc_frame_bits(m);
+	if (rc < 0)
+		goto fail;
 	m->memfd = memfd_create("xenkvm-ram", MFD_CLOEXEC);
-	if (m->memfd < 0)
-		return -errno;
+	if (m->memfd < 0) {
+		rc = -errno;
+		goto fail;
+	}
 	rc = grow_memfd(m, ram_size);
 	if (rc < 0)
 		goto fail;
@@ -79,9 +113,13 @@ int gmem_init(struct guest_mem *m, uint64_t ram_size,
 	}
 	return 0;
 fail:
-	close(m->memfd);
+	if (m->memfd >= 0)
+		close(m->memfd);
 	m->memfd = -1;
 	m->nregions = 0;
+	free(m->given_back);
+	free(m->overlaid);
+	m->given_back = m->overlaid = NULL;
 	return rc;
 }
 
@@ -97,6 +135,9 @@ void gmem_destroy(struct guest_mem *m)
 	if (m->memfd >= 0)
 		close(m->memfd);
 	m->memfd = -1;
+	free(m->given_back);
+	free(m->overlaid);
+	m->given_back = m->overlaid = NULL;
 }
 
 static struct gmem_region *region_find(const struct guest_mem *m, uint64_t gpa, uint64_t len)
@@ -111,16 +152,35 @@ static struct gmem_region *region_find(const struct guest_mem *m, uint64_t gpa, 
 	return NULL;
 }
 
+/* Does [gpa, gpa+len) of a RAM region include a frame given back (and not
+ * shown over by a VMM frame)? Such a frame has no memory under Xen. */
+static int range_has_hole(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (!m->ram_frames_given_back)
+		return 0;
+	for (uint64_t gfn = gpa >> GUEST_PAGE_SHIFT; gfn <= (gpa + len - 1) >> GUEST_PAGE_SHIFT;
+	     gfn++) {
+		uint64_t i;
+		if (gmem_ram_frame(m, gfn, &i) && bit_test(m->given_back, i) &&
+		    !bit_test(m->overlaid, i))
+			return 1;
+	}
+	return 0;
+}
+
 void *gmem_ptr(struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	struct gmem_region *r = region_find(m, gpa, len);
-	return r ? r->hva + (gpa - r->gpa) : NULL;
+
+	if (!r || (r->is_ram && range_has_hole(m, gpa, len)))
+		return NULL;
+	return r->hva + (gpa - r->gpa);
 }
 
 int gmem_is_ram(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	struct gmem_region *r = region_find(m, gpa, len);
-	return r && r->is_ram;
+	return r && r->is_ram && !range_has_hole(m, gpa, len);
 }
 
 int gmem_alloc_page(struct guest_mem *m, uint64_t *memfd_off, uint8_t **hva)
@@ -150,7 +210,12 @@ int gmem_map_page(struct guest_mem *m, uint64_t gfn, uint64_t memfd_off)
 		/* Replace the frame under KVM's feet: its MMU notifier drops the old page. */
 		void *p = mmap(r->hva + (gpa - r->gpa), GUEST_PAGE_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_FIXED, m->memfd, (off_t)memfd_off);
-		return p == MAP_FAILED ? -errno : 0;
+		uint64_t i = 0;
+		if (p == MAP_FAILED)
+			return -errno;
+		if (gmem_ram_frame(m, gfn, &i))
+			bit_set(m->overlaid, i, 1);
+		return 0;
 	}
 	hva = map_memfd(m, memfd_off, GUEST_PAGE_SIZE);
 	if (!hva)
@@ -171,10 +236,14 @@ int gmem_unmap_page(struct guest_mem *m, uint64_t gfn)
 		return -ENOENT;
 	if (r->is_ram) {
 		/* Give the frame its own RAM page back. */
-		uint64_t off = r->memfd_off + (gpa - r->gpa);
+		uint64_t off = r->memfd_off + (gpa - r->gpa), i = 0;
 		void *p = mmap(r->hva + (gpa - r->gpa), GUEST_PAGE_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_FIXED, m->memfd, (off_t)off);
-		return p == MAP_FAILED ? -errno : 0;
+		if (p == MAP_FAILED)
+			return -errno;
+		if (gmem_ram_frame(m, gfn, &i))
+			bit_set(m->overlaid, i, 0);
+		return 0;
 	}
 	/* A frame in a hole: KVM deletes a memslot registered with size 0. */
 	gone = *r;
@@ -184,4 +253,116 @@ int gmem_unmap_page(struct guest_mem *m, uint64_t gfn)
 	munmap(r->hva, r->size);
 	r->size = 0;
 	return 0;
+}
+
+/* ---- ballooning ---- */
+
+int gmem_ram_frame(const struct guest_mem *m, uint64_t gfn, uint64_t *idx)
+{
+	uint64_t low = m->low_ram / GUEST_PAGE_SIZE, high_base = HIGH_RAM_BASE / GUEST_PAGE_SIZE;
+
+	if (gfn < low) {
+		*idx = gfn;
+		return 1;
+	}
+	if (gfn >= high_base && gfn - high_base < m->high_ram / GUEST_PAGE_SIZE) {
+		*idx = low + (gfn - high_base);
+		return 1;
+	}
+	return 0;
+}
+
+int gmem_frame_populated(const struct guest_mem *m, uint64_t gfn)
+{
+	uint64_t i;
+	return gmem_ram_frame(m, gfn, &i) && !bit_test(m->given_back, i);
+}
+
+int gmem_frame_overlaid(const struct guest_mem *m, uint64_t gfn)
+{
+	uint64_t i;
+	return gmem_ram_frame(m, gfn, &i) && bit_test(m->overlaid, i);
+}
+
+/* Punch the memfd pages of RAM frames [gfn, gfn+n): RAM is laid out in the
+ * memfd by frame index, so one fallocate covers each run of indices. */
+static int punch_frames(struct guest_mem *m, uint64_t gfn, uint64_t n)
+{
+	uint64_t run_start = 0, run_len = 0;
+
+	for (uint64_t k = 0; k <= n; k++) {
+		uint64_t i = 0;
+		int ram = k < n && gmem_ram_frame(m, gfn + k, &i);
+		if (k < n && !ram)
+			return -EINVAL;
+		if (ram && run_len && i == run_start + run_len) {
+			run_len++;
+			continue;
+		}
+		if (run_len && fallocate(m->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					 (off_t)(run_start * GUEST_PAGE_SIZE),
+					 (off_t)(run_len * GUEST_PAGE_SIZE)) < 0)
+			return -errno;
+		run_start = i, run_len = ram;
+	}
+	return 0;
+}
+
+static int frames_are_ram(const struct guest_mem *m, uint64_t gfn, uint64_t n)
+{
+	uint64_t i;
+
+	if (gfn + n < gfn)
+		return 0;
+	for (uint64_t k = 0; k < n; k++)
+		if (!gmem_ram_frame(m, gfn + k, &i))
+			return 0;
+	return 1;
+}
+
+int gmem_give_back_frames(struct guest_mem *m, uint64_t gfn, uint64_t n)
+{
+	int rc;
+
+	if (!frames_are_ram(m, gfn, n))
+		return -EINVAL;
+	/* Mark first, so the hypercall accessors stop using the frames before
+	 * their pages go. */
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t i = 0;
+		gmem_ram_frame(m, gfn + k, &i);
+		if (!bit_test(m->given_back, i)) {
+			bit_set(m->given_back, i, 1);
+			m->ram_frames_given_back++;
+		}
+	}
+	rc = punch_frames(m, gfn, n);
+	return rc;
+}
+
+int gmem_take_frames(struct guest_mem *m, uint64_t gfn, uint64_t n)
+{
+	int rc;
+
+	if (!frames_are_ram(m, gfn, n))
+		return -EINVAL;
+	/* A frame that still holds memory gets a fresh zeroed page, as an
+	 * allocation would give. */
+	rc = punch_frames(m, gfn, n);
+	if (rc < 0)
+		return rc;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t i = 0;
+		gmem_ram_frame(m, gfn + k, &i);
+		if (bit_test(m->given_back, i)) {
+			bit_set(m->given_back, i, 0);
+			m->ram_frames_given_back--;
+		}
+	}
+	return 0;
+}
+
+uint64_t gmem_populated_frames(const struct guest_mem *m)
+{
+	return m->ram_size / GUEST_PAGE_SIZE - m->ram_frames_given_back;
 }

@@ -23,6 +23,7 @@
 #include "xenkvm/host_console.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
+#include "xenkvm/trace.h"
 #include "xenkvm/netback.h"
 #include "xenkvm/verbs.h"
 #include "xenkvm/vm.h"
@@ -138,6 +139,7 @@ static void devices_stop(struct devices *d)
 	for (unsigned i = 0; i < PV_MAX_NICS; i++)
 		if (d->net[i])
 			netback_destroy(d->net[i]);
+	memset(d, 0, sizeof(*d)); /* a restarted guest starts from nothing */
 }
 
 struct main_ctx {
@@ -146,6 +148,7 @@ struct main_ctx {
 	struct console *con;
 	struct host_console *host;
 	struct xenstore *xs;
+	struct xen *xen;
 	const struct run_config *cfg;
 	int grace_fd; /* armed by a graceful shutdown request */
 	char socket_dir[256]; /* the per-VM directory we made for the socket, if any */
@@ -154,14 +157,60 @@ struct main_ctx {
 	struct control *ctl;
 	struct timespec started;
 	int preserved; /* the guest stopped and is kept for inspection */
+	int destroyed; /* stopped from the host: no on_* action applies */
 };
+
+/* Stop the VM from the host side (signal, escape, control, timeouts). */
+static void destroy(struct main_ctx *m, int status)
+{
+	m->destroyed = 1;
+	vm_request_stop(m->vm, status);
+	if (m->preserved)
+		evloop_stop(m->loop);
+}
 
 static void on_stop(int fd, uint32_t events, void *opaque)
 {
 	struct main_ctx *m = opaque;
+	uint64_t n;
 
-	(void)fd, (void)events;
+	(void)events;
+	if (read(fd, &n, sizeof(n)) < 0)
+		log_debug("stop eventfd: %s", strerror(errno));
 	evloop_stop(m->loop);
+}
+
+/* What xl's on_poweroff/on_reboot/on_crash/on_watchdog says for the way
+ * the guest stopped; stops from the host side are not the guest's. */
+static enum lifecycle_action lifecycle_action_for(const struct main_ctx *m, int status)
+{
+	if (m->destroyed)
+		return ACTION_DESTROY;
+	switch (status) {
+	case EXIT_POWEROFF:
+		return m->cfg->on_poweroff;
+	case EXIT_REBOOT:
+		return m->cfg->on_reboot;
+	case EXIT_WATCHDOG:
+		return m->cfg->on_watchdog;
+	case EXIT_CRASH:
+	case EXIT_TRIPLE_FAULT:
+	case EXIT_EMULATION_FAILURE:
+		return m->cfg->on_crash;
+	default:
+		return ACTION_DESTROY;
+	}
+}
+
+/* on_*=preserve: the vCPUs are stopped; keep serving the control socket
+ * (info shows "preserved") until the VM is destroyed. */
+static void preserve(struct main_ctx *m)
+{
+	m->preserved = 1;
+	log_warn("the guest stopped (status %d) and is preserved: `xenkvm destroy %s` ends it",
+		 m->vm->exit_status, m->name);
+	evloop_del(m->loop, m->vm->stop_efd);
+	evloop_run(m->loop);
 }
 
 static int arm_timer(double secs)
@@ -184,16 +233,17 @@ static void on_grace_expired(int fd, uint32_t events, void *opaque)
 
 	(void)fd, (void)events;
 	log_err("the guest did not shut down within %g s: destroyed", m->cfg->shutdown_grace);
-	vm_request_stop(m->vm, EXIT_CRASH);
+	destroy(m, EXIT_CRASH);
 }
 
 /* Ask the guest to power off through XenStore, as `xl shutdown` does; a
  * second request, or the grace period running out, destroys it. */
 static void request_shutdown(struct main_ctx *m)
 {
-	if (m->grace_fd >= 0) {
-		log_warn("second shutdown request: destroying the guest");
-		vm_request_stop(m->vm, EXIT_CRASH);
+	if (m->grace_fd >= 0 || m->preserved) {
+		log_warn("%s: destroying the guest",
+			 m->preserved ? "shutdown of a preserved guest" : "second shutdown request");
+		destroy(m, m->preserved ? m->vm->exit_status : EXIT_CRASH);
 		return;
 	}
 	log_warn("asking the guest to power off (control/shutdown)");
@@ -216,7 +266,7 @@ static void on_signal(int fd, uint32_t events, void *opaque)
 		return;
 	}
 	log_warn("signal %u: destroying the guest", si.ssi_signo);
-	vm_request_stop(m->vm, EXIT_CRASH);
+	destroy(m, m->preserved ? m->vm->exit_status : EXIT_CRASH);
 }
 
 static void on_timeout(int fd, uint32_t events, void *opaque)
@@ -225,7 +275,7 @@ static void on_timeout(int fd, uint32_t events, void *opaque)
 
 	(void)fd, (void)events;
 	log_err("guest still running after %g s (--timeout): stopped", m->cfg->timeout);
-	vm_request_stop(m->vm, EXIT_TIMEOUT);
+	destroy(m, EXIT_TIMEOUT);
 }
 
 /* Typed input: to the guest, but for the escape commands. EOF only stops
@@ -247,7 +297,7 @@ static void on_input(int fd, uint32_t events, void *opaque)
 	switch (host_console_filter(m->host, buf, (size_t)n, out, &n_out)) {
 	case HC_DESTROY:
 		log_warn("escape q: destroying the guest");
-		vm_request_stop(m->vm, EXIT_CRASH);
+		destroy(m, m->preserved ? m->vm->exit_status : EXIT_CRASH);
 		break;
 	case HC_SHUTDOWN:
 		request_shutdown(m);
@@ -298,13 +348,16 @@ static struct xenstore *store_start(struct main_ctx *m, struct xen *x, char *err
 	struct xenstore *xs = xs_create(XENKVM_DOMID, NULL);
 	struct xs_domain_info info = {
 		.domid = XENKVM_DOMID, .name = m->name, .uuid = uuid,
-		.target_kib = m->cfg->memory >> 10, .max_kib = m->cfg->memory >> 10,
+		.target_kib = m->cfg->memory >> 10, .max_kib = m->cfg->maxmem >> 10,
 		.vcpus = m->cfg->vcpus, .store_gfn = XENSTORE_GFN, .store_port = STORE_EVTCHN_PORT,
 		.console_gfn = CONSOLE_GFN, .console_port = CONSOLE_EVTCHN_PORT,
 	};
 	int rc;
 
-	if (!xs || read_uuid(uuid, sizeof(uuid)) < 0 || xs_populate_domain(xs, &info) != 0 ||
+	if (m->cfg->uuid[0])
+		snprintf(uuid, sizeof(uuid), "%s", m->cfg->uuid);
+	if (!xs || (!m->cfg->uuid[0] && read_uuid(uuid, sizeof(uuid)) < 0) ||
+	    xs_populate_domain(xs, &info) != 0 ||
 	    xen_attach_store(x, xs) < 0) {
 		snprintf(err, errlen, "XenStore: %s", strerror(errno ? errno : ENOMEM));
 		goto fail;
@@ -403,15 +456,23 @@ static int control_handle(void *opaque, const char *cmd, json_t *req, json_t *re
 		xs_write(m->xs, CONTROL_SHUTDOWN_PATH, reason);
 	} else if (!strcmp(cmd, "destroy")) {
 		log_warn("destroyed through the control socket");
-		vm_request_stop(m->vm, EXIT_CRASH);
-		if (m->preserved)
-			evloop_stop(m->loop);
+		destroy(m, m->preserved ? m->vm->exit_status : EXIT_CRASH);
 	} else if (!strcmp(cmd, "pause")) {
 		vm_pause(m->vm);
 	} else if (!strcmp(cmd, "unpause")) {
 		vm_unpause(m->vm);
 	} else if (!strcmp(cmd, "console")) {
 		return CONTROL_CONSOLE;
+	} else if (!strcmp(cmd, "mem-set")) {
+		json_int_t kib = json_integer_value(json_object_get(req, "kib"));
+		int rc = kib > 0 ? xen_set_memory_target(m->xen, (uint64_t)kib) : EINVAL;
+		if (rc) {
+			json_object_set_new(reply, "error",
+					    json_string(rc == EINVAL ? "size out of range (1 KiB to maxmem)"
+								    : strerror(rc)));
+			return -1;
+		}
+		log_info("memory target set to %lld KiB", (long long)kib);
 	} else {
 		json_object_set_new(reply, "error", json_string("unknown command"));
 		return -1;
@@ -419,7 +480,8 @@ static int control_handle(void *opaque, const char *cmd, json_t *req, json_t *re
 	return 0;
 }
 
-static int run_vm(const struct run_config *c)
+/* Returns the exit status; *restart says the guest is to be booted again. */
+static int run_vm(const struct run_config *c, int *restart)
 {
 	static struct vm vm;
 	static struct xen xen;
@@ -428,7 +490,8 @@ static int run_vm(const struct run_config *c)
 	struct host_console host;
 	struct images im;
 	struct boot_info boot;
-	struct main_ctx m = { .vm = &vm, .con = &con, .host = &host, .cfg = c, .grace_fd = -1 };
+	struct main_ctx m = { .vm = &vm, .xen = &xen, .con = &con, .host = &host, .cfg = c,
+			      .grace_fd = -1 };
 
 	clock_gettime(CLOCK_MONOTONIC, &m.started);
 	if (c->name)
@@ -464,6 +527,7 @@ static int run_vm(const struct run_config *c)
 		goto out_xen;
 	}
 	xen_set_memory_map(&xen, boot.e820, boot.e820_n);
+	xen.max_pages = c->maxmem / GUEST_PAGE_SIZE; /* ballooning stays below maxmem */
 	m.xs = store_start(&m, &xen, err, sizeof(err));
 	if (m.xs)
 		m.ctl = control_start(m.loop, m.name, &con, control_handle, &m, err, sizeof(err));
@@ -501,8 +565,19 @@ static int run_vm(const struct run_config *c)
 		event_loop(&m, sigfd);
 	vm_join_vcpus(&vm);
 	console_ring_drain(&con);
-	close(sigfd);
 	status = vm.exit_status;
+	switch (lifecycle_action_for(&m, status)) {
+	case ACTION_RESTART:
+		*restart = 1;
+		break;
+	case ACTION_PRESERVE:
+		preserve(&m);
+		status = vm.exit_status;
+		break;
+	case ACTION_DESTROY:
+		break;
+	}
+	close(sigfd);
 out_devices:
 	devices_stop(&dev);
 	control_stop(m.ctl);
@@ -526,7 +601,8 @@ out_images:
 
 static void usage(void)
 {
-	printf("usage: xenkvm run [OPTIONS]   boot a Xen PVH guest (see xenkvm run --help)\n");
+	printf("usage: xenkvm run [CONFIG.cfg] [KEY=VALUE...] [OPTIONS]\n"
+	       "                              boot a Xen PVH guest (see xenkvm run --help)\n");
 	verbs_usage();
 	printf("       xenkvm --help\n");
 }
@@ -558,5 +634,17 @@ int main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	log_threshold = c.log_level;
-	return run_vm(&c);
+	if (c.trace && trace_open(c.trace, TRACE_DEFAULT_RECORDS, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		return EXIT_BAD_INPUT;
+	}
+	for (int restart = 1; restart;) {
+		restart = 0;
+		rc = run_vm(&c, &restart);
+		if (restart)
+			log_warn("the guest stopped (status %d): restarting it (on_* = restart)", rc);
+	}
+	trace_close();
+	cli_release_run(&c);
+	return rc;
 }

@@ -12,8 +12,10 @@
 
 #include <jansson.h>
 
+#include "xenkvm/cli.h"
 #include "xenkvm/control.h"
 #include "xenkvm/host_console.h"
+#include "xenkvm/trace.h"
 #include "xenkvm/verbs.h"
 
 #define EXIT_FAILED 1
@@ -28,7 +30,9 @@ void verbs_usage(void)
 	       "       xenkvm destroy NAME\n"
 	       "       xenkvm pause NAME | unpause NAME\n"
 	       "       xenkvm console NAME      (Ctrl-] detaches)\n"
-	       "       xenkvm stats NAME\n");
+	       "       xenkvm stats NAME\n"
+	       "       xenkvm mem-set NAME SIZE (the balloon target; SIZE as --memory)\n"
+	       "       xenkvm trace-stats FILE  (a --trace file)\n");
 }
 
 /* Send {"cmd": cmd, extra...}; print the error if it failed. */
@@ -223,12 +227,40 @@ static int verb_console(const char *name)
 	return 0;
 }
 
+/* xl mem-set: the guest's balloon driver moves towards the new target. */
+static int verb_mem_set(const char *name, const char *size)
+{
+	uint64_t bytes;
+
+	if (cli_parse_size(size, &bytes) < 0 || bytes < 1024) {
+		fprintf(stderr, "xenkvm: mem-set: '%s' is not a size (MiB, or a K/M/G/T suffix)\n",
+			size);
+		return EXIT_USAGE;
+	}
+	return simple(name, "mem-set", json_pack("{s:I}", "kib", (json_int_t)(bytes >> 10)));
+}
+
+static int verb_trace_stats(const char *path)
+{
+	char err[512];
+
+	if (trace_stats(path, stdout, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
 int verb_main(int argc, char **argv)
 {
 	const char *verb = argv[0];
 
 	if (!strcmp(verb, "list"))
 		return argc == 1 ? verb_list() : EXIT_USAGE;
+	if (!strcmp(verb, "trace-stats"))
+		return argc == 2 ? verb_trace_stats(argv[1]) : EXIT_USAGE;
+	if (!strcmp(verb, "mem-set"))
+		return argc == 3 ? verb_mem_set(argv[1], argv[2]) : EXIT_USAGE;
 	if (!strcmp(verb, "shutdown"))
 		return verb_shutdown(argc, argv, "poweroff");
 	if (!strcmp(verb, "reboot"))

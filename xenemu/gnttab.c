@@ -323,7 +323,9 @@ static int gt_copy_claim(struct gnttab *gt, const struct gt_copy_ptr *p, int is_
 	b->page = gt_frame_ptr(gt, gt->active[b->ref].gfn);
 	b->start = gt->active[b->ref].start;
 	b->length = gt->active[b->ref].length;
-	return GNTST_okay;
+	/* An entry pinned earlier keeps the frame it resolved to, which may
+	 * have left the guest's memory since (a frame moved, RAM given back). */
+	return b->page ? GNTST_okay : GNTST_bad_page;
 }
 
 static void gt_copy_release(struct gnttab *gt, struct gt_copy_buf *b, int readonly)

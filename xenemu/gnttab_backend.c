@@ -470,7 +470,9 @@ int gnttab_copy_for_backend(struct gnttab *gt, grant_ref_t ref, unsigned offset,
 		struct gt_active *act = &gt->active[ref];
 		uint8_t *page = gt_frame_ptr(gt, act->gfn);
 
-		if (offset < act->start || offset + len > (size_t)act->start + act->length)
+		if (!page)
+			rc = GNTST_bad_page; /* pinned earlier; the frame left since */
+		else if (offset < act->start || offset + len > (size_t)act->start + act->length)
 			rc = GNTST_general_error;
 		else if (to_guest)
 			memcpy(page + offset, buf, len);

@@ -5,6 +5,7 @@
 #include "xenkvm/evtchn.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
+#include "xenkvm/trace.h"
 
 #define NR_HYPERCALLS 64
 
@@ -110,7 +111,23 @@ const char *hypercall_name(uint64_t nr)
 	return nr < NR_HYPERCALLS && names[nr] ? names[nr] : "unknown";
 }
 
+static long dispatch(struct hcall *hc);
+
+/* Tracing wraps the whole call, multicall entries included. */
 long hypercall_dispatch(struct hcall *hc)
+{
+	uint64_t t0;
+	long rc;
+
+	if (!trace_enabled())
+		return dispatch(hc);
+	t0 = trace_now_ns();
+	rc = dispatch(hc);
+	trace_hypercall(hc, t0, trace_now_ns(), rc);
+	return rc;
+}
+
+static long dispatch(struct hcall *hc)
 {
 	/* As Xen: calls from guest user mode are refused before anything else
 	 * (dm_op is the one exception, and it is not implemented). */

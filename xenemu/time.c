@@ -89,11 +89,13 @@ void xen_time_update_shared_info(struct xen *x)
 	for (unsigned i = 0; i < x->vm->nvcpus; i++) {
 		uint8_t *vi = xen_vcpu_info(x, i);
 		uint64_t area = x->vcpus[i].time_area_gpa;
+		/* Resolved at registration: the frame may have gone since (a
+		 * shared_info or grant frame moved away), as Xen, not written. */
+		void *at = area ? gmem_ptr(&x->vm->mem, area, sizeof(struct vcpu_time_info)) : NULL;
 		if (vi)
 			fill_time((void *)(vi + offsetof(struct vcpu_info, time)), tsc, now, mul, shift);
-		if (area)
-			fill_time(gmem_ptr(&x->vm->mem, area, sizeof(struct vcpu_time_info)), tsc, now,
-				  mul, shift);
+		if (at)
+			fill_time(at, tsc, now, mul, shift);
 	}
 	if (x->shinfo_32bit) {
 		/* i386 keeps wc_sec_hi in arch, which <xen/foreign/x86_32.h> places

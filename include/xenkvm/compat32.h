@@ -72,4 +72,79 @@ struct compat_sched_poll {
 	uint64_t timeout;
 } __attribute__((packed));
 
+/* blkif (<xen/io/blkif.h>) as a 32-bit frontend (protocol x86_32-abi) lays
+ * it out: i386 aligns uint64_t to 4 bytes, so the id follows the 4-byte
+ * header directly and every later field moves up. Segments
+ * (struct blkif_request_segment) are the same in both ABIs. */
+typedef uint64_t __attribute__((aligned(4))) compat_uint64_t;
+
+struct compat_blkif_request_segment {
+	uint32_t gref;
+	uint8_t first_sect, last_sect;
+};
+
+struct compat_blkif_request {
+	uint8_t operation;
+	uint8_t nr_segments;
+	uint16_t handle;
+	compat_uint64_t id;
+	compat_uint64_t sector_number;
+	struct compat_blkif_request_segment seg[11];
+};
+
+struct compat_blkif_request_discard {
+	uint8_t operation;
+	uint8_t flag;
+	uint16_t handle;
+	compat_uint64_t id;
+	compat_uint64_t sector_number;
+	compat_uint64_t nr_sectors;
+};
+
+struct compat_blkif_request_indirect {
+	uint8_t operation;
+	uint8_t indirect_op;
+	uint16_t nr_segments;
+	compat_uint64_t id;
+	compat_uint64_t sector_number;
+	uint16_t handle;
+	uint32_t indirect_grefs[8];
+	compat_uint64_t pad;
+};
+
+struct compat_blkif_response {
+	compat_uint64_t id;
+	uint8_t operation;
+	int16_t status;
+};
+
+/* XENMEM reservations: handles, xen_ulong_t and xen_pfn_t are 32 bits. */
+struct compat_memory_reservation {
+	uint32_t extent_start; /* of 32-bit frame numbers */
+	uint32_t nr_extents;
+	uint32_t extent_order;
+	uint32_t mem_flags;
+	uint16_t domid;
+};
+
+struct compat_memory_exchange {
+	struct compat_memory_reservation in, out;
+	uint32_t nr_exchanged;
+};
+
+struct compat_remove_from_physmap {
+	uint16_t domid;
+	uint32_t gpfn;
+};
+
+struct compat_add_to_physmap_batch {
+	uint16_t domid;
+	uint16_t space;
+	uint16_t size;
+	uint16_t foreign_domid; /* union u */
+	uint32_t idxs;          /* of 32-bit xen_ulong_t */
+	uint32_t gpfns;         /* of 32-bit frame numbers */
+	uint32_t errs;          /* of int */
+};
+
 #endif

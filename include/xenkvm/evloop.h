@@ -14,7 +14,8 @@ void evloop_destroy(struct evloop *l);
 /* Watch fd for events (EPOLLIN...); fn runs on the loop thread. Any thread may call. */
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *opaque);
 int evloop_del(struct evloop *l, int fd);
-/* Run callbacks until evloop_stop(); returns after the callback that stopped it. */
+/* Run callbacks until evloop_stop() is called during this run; returns after
+ * the callback that stopped it. */
 void evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
 

@@ -43,6 +43,12 @@ struct guest_mem {
 	uint64_t memfd_size;
 	struct gmem_region regions[GMEM_MAX_REGIONS];
 	int nregions;
+	/* Per RAM frame (index: low RAM, then high RAM), updated atomically:
+	 * given back to the host (its memfd page is a hole), and shown over by
+	 * a VMM frame (gmem_map_page). */
+	uint64_t *given_back, *overlaid;
+	uint64_t ram_frames_given_back;
+	uint64_t max_gfn; /* the highest frame ever shown to the guest */
 	/* Called when a region is added so the owner can register it with KVM. */
 	int (*map_region)(void *opaque, const struct gmem_region *r);
 	void *opaque;
@@ -70,5 +76,24 @@ int gmem_map_page(struct guest_mem *m, uint64_t gfn, uint64_t memfd_off);
 
 /* Undo gmem_map_page: a RAM frame gets its RAM page back, a hole is a hole again. */
 int gmem_unmap_page(struct guest_mem *m, uint64_t gfn);
+
+/* ---- Ballooning: RAM frames the guest gives back and takes again ----
+ * A given-back frame's memfd page is punched out (the host gets the memory
+ * back); gmem_ptr and gmem_is_ram refuse it, so hypercalls cannot touch it,
+ * until gmem_take_frames makes it RAM again. Not locked: the caller
+ * serialises changes (reads may race and see either state). */
+
+/* Is gfn a RAM frame (whatever its state)? Sets *idx to its bitmap index. */
+int gmem_ram_frame(const struct guest_mem *m, uint64_t gfn, uint64_t *idx);
+/* The RAM frame gfn holds guest memory now (not given back). */
+int gmem_frame_populated(const struct guest_mem *m, uint64_t gfn);
+/* A VMM frame (shared_info, grant frame...) shows at RAM frame gfn. */
+int gmem_frame_overlaid(const struct guest_mem *m, uint64_t gfn);
+/* Give n RAM frames from gfn back to the host (punch their memfd pages). */
+int gmem_give_back_frames(struct guest_mem *m, uint64_t gfn, uint64_t n);
+/* Make n RAM frames from gfn guest memory again, zero-filled. */
+int gmem_take_frames(struct guest_mem *m, uint64_t gfn, uint64_t n);
+/* RAM frames that hold guest memory. */
+uint64_t gmem_populated_frames(const struct guest_mem *m);
 
 #endif

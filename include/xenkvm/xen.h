@@ -85,6 +85,13 @@ struct xen {
 	uint64_t tsc_khz;
 	uint64_t time_base_ns;    /* CLOCK_MONOTONIC at VM start: system time 0 */
 	struct console *console;
+	/* The reservation (xenemu/memory*.c, under lock): the domain owns the
+	 * populated RAM frames plus unmapped_pages (pages Xen would keep
+	 * allocated but no frame shows: increase_reservation's, frames
+	 * replaced or removed from the physmap). max_pages is maxmem in pages;
+	 * 0 means the initial RAM (memory=). */
+	uint64_t max_pages;
+	uint64_t unmapped_pages;
 	/* The memory map XENMEM_memory_map returns; the guest may replace it. */
 	struct e820_entry *e820;
 	unsigned e820_n;
@@ -108,6 +115,9 @@ void xen_destroy(struct xen *x);
 int xen_attach_store(struct xen *x, struct xenstore *xs);
 /* The memory map XENMEM_memory_map serves (the guest may replace it). */
 void xen_set_memory_map(struct xen *x, const struct e820_entry *e, unsigned n);
+/* xl mem-set: move the balloon target (XenStore memory/target, KiB). 0 or
+ * a positive errno; EINVAL beyond the maximum reservation. */
+int xen_set_memory_target(struct xen *x, uint64_t kib);
 /* Does this KVM offer KVM_XEN_HVM_CONFIG with INTERCEPT_HCALL? */
 int xen_kvm_transport_available(int kvm_fd);
 

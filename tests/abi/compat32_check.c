@@ -9,6 +9,7 @@
 #include <xen/vcpu.h>
 #include <xen/sched.h>
 #include <xen/grant_table.h>
+#include <xen/io/blkif.h>
 
 #include "xenkvm/compat32.h"
 
@@ -80,3 +81,61 @@ SAME_SIZE(struct compat_sched_poll, struct sched_poll);
 _Static_assert(offsetof(struct compat_sched_poll, ports) == offsetof(struct sched_poll, ports), "ports");
 SAME_FIELD(struct compat_sched_poll, struct sched_poll, nr_ports);
 SAME_FIELD(struct compat_sched_poll, struct sched_poll, timeout);
+
+SAME_SIZE(struct compat_blkif_request_segment, struct blkif_request_segment);
+SAME_FIELD(struct compat_blkif_request_segment, struct blkif_request_segment, gref);
+SAME_FIELD(struct compat_blkif_request_segment, struct blkif_request_segment, first_sect);
+SAME_FIELD(struct compat_blkif_request_segment, struct blkif_request_segment, last_sect);
+SAME_SIZE(struct compat_blkif_request, struct blkif_request);
+SAME_FIELD(struct compat_blkif_request, struct blkif_request, operation);
+SAME_FIELD(struct compat_blkif_request, struct blkif_request, nr_segments);
+SAME_FIELD(struct compat_blkif_request, struct blkif_request, handle);
+SAME_FIELD(struct compat_blkif_request, struct blkif_request, id);
+SAME_FIELD(struct compat_blkif_request, struct blkif_request, sector_number);
+SAME_FIELD(struct compat_blkif_request, struct blkif_request, seg);
+SAME_SIZE(struct compat_blkif_request_discard, struct blkif_request_discard);
+SAME_FIELD(struct compat_blkif_request_discard, struct blkif_request_discard, flag);
+SAME_FIELD(struct compat_blkif_request_discard, struct blkif_request_discard, id);
+SAME_FIELD(struct compat_blkif_request_discard, struct blkif_request_discard, sector_number);
+SAME_FIELD(struct compat_blkif_request_discard, struct blkif_request_discard, nr_sectors);
+SAME_SIZE(struct compat_blkif_request_indirect, struct blkif_request_indirect);
+SAME_FIELD(struct compat_blkif_request_indirect, struct blkif_request_indirect, indirect_op);
+SAME_FIELD(struct compat_blkif_request_indirect, struct blkif_request_indirect, nr_segments);
+SAME_FIELD(struct compat_blkif_request_indirect, struct blkif_request_indirect, id);
+SAME_FIELD(struct compat_blkif_request_indirect, struct blkif_request_indirect, sector_number);
+SAME_FIELD(struct compat_blkif_request_indirect, struct blkif_request_indirect, handle);
+SAME_FIELD(struct compat_blkif_request_indirect, struct blkif_request_indirect, indirect_grefs);
+SAME_SIZE(struct compat_blkif_response, struct blkif_response);
+SAME_FIELD(struct compat_blkif_response, struct blkif_response, id);
+SAME_FIELD(struct compat_blkif_response, struct blkif_response, operation);
+SAME_FIELD(struct compat_blkif_response, struct blkif_response, status);
+/* The shared ring's entry (request/response union) is the request's size. */
+_Static_assert(sizeof(struct compat_blkif_request) == 108, "x86_32 blkif ring entry");
+
+SAME_SIZE(struct compat_memory_reservation, struct xen_memory_reservation);
+_Static_assert(offsetof(struct compat_memory_reservation, extent_start) ==
+	       offsetof(struct xen_memory_reservation, extent_start), "extent_start");
+SAME_FIELD(struct compat_memory_reservation, struct xen_memory_reservation, nr_extents);
+SAME_FIELD(struct compat_memory_reservation, struct xen_memory_reservation, extent_order);
+SAME_FIELD(struct compat_memory_reservation, struct xen_memory_reservation, mem_flags);
+SAME_FIELD(struct compat_memory_reservation, struct xen_memory_reservation, domid);
+SAME_SIZE(struct compat_memory_exchange, struct xen_memory_exchange);
+SAME_FIELD(struct compat_memory_exchange, struct xen_memory_exchange, in);
+SAME_FIELD(struct compat_memory_exchange, struct xen_memory_exchange, out);
+SAME_FIELD(struct compat_memory_exchange, struct xen_memory_exchange, nr_exchanged);
+SAME_SIZE(struct compat_remove_from_physmap, struct xen_remove_from_physmap);
+SAME_FIELD(struct compat_remove_from_physmap, struct xen_remove_from_physmap, domid);
+SAME_FIELD(struct compat_remove_from_physmap, struct xen_remove_from_physmap, gpfn);
+SAME_SIZE(struct compat_add_to_physmap_batch, struct xen_add_to_physmap_batch);
+SAME_FIELD(struct compat_add_to_physmap_batch, struct xen_add_to_physmap_batch, domid);
+SAME_FIELD(struct compat_add_to_physmap_batch, struct xen_add_to_physmap_batch, space);
+SAME_FIELD(struct compat_add_to_physmap_batch, struct xen_add_to_physmap_batch, size);
+_Static_assert(offsetof(struct compat_add_to_physmap_batch, foreign_domid) ==
+	       offsetof(struct xen_add_to_physmap_batch, u.foreign_domid), "u.foreign_domid");
+_Static_assert(offsetof(struct compat_add_to_physmap_batch, idxs) ==
+	       offsetof(struct xen_add_to_physmap_batch, idxs), "idxs");
+_Static_assert(offsetof(struct compat_add_to_physmap_batch, gpfns) ==
+	       offsetof(struct xen_add_to_physmap_batch, gpfns), "gpfns");
+_Static_assert(offsetof(struct compat_add_to_physmap_batch, errs) ==
+	       offsetof(struct xen_add_to_physmap_batch, errs), "errs");
+_Static_assert(sizeof(xen_ulong_t) == 4, "32-bit idxs entries");

@@ -6,7 +6,7 @@
 
 # Self-checking family guests; the runner boots <name>-32.elf and <name>-64.elf
 # and expects `RESULT: PASS ...` plus a poweroff.
-GUEST_NAMES := version console sched hvm memory multicall gnttab
+GUEST_NAMES := version console sched hvm memory multicall gnttab xenbus balloon blkfront netfront
 # Not self-checking: `shutdown` is driven by reason= on its command line and
 # `bench` prints a BENCH line.
 GUEST_TOOLS := shutdown bench
@@ -26,8 +26,8 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_DIR)/kit/guest.ld \
 	-Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack \
 	-Wl,--no-warn-rwx-segments
 
-GUEST_KIT32 := $(addprefix $(GUEST_OUT)/obj32/kit/,start32.o kit.o libc.o)
-GUEST_KIT64 := $(addprefix $(GUEST_OUT)/obj64/kit/,start64.o kit.o libc.o)
+GUEST_KIT32 := $(addprefix $(GUEST_OUT)/obj32/kit/,start32.o kit.o libc.o xenbus.o)
+GUEST_KIT64 := $(addprefix $(GUEST_OUT)/obj64/kit/,start64.o kit.o libc.o xenbus.o)
 GUEST_KITEV64 := $(addprefix $(GUEST_OUT)/obj64/kit/,idt64.o events.o)
 GUEST_ELFS64 := $(foreach g,$(GUEST_NAMES64),$(GUEST_OUT)/$(g)-64.elf)
 GUEST_ELFS := $(foreach g,$(GUEST_NAMES) $(GUEST_TOOLS),$(GUEST_OUT)/$(g)-32.elf \

@@ -61,15 +61,51 @@ start "$NAME" "$GUESTS/shutdown-64.elf" --cmdline reason=hang &&
 "$XENKVM" destroy "$NAME" >/dev/null 2>&1
 wait "${pids[-1]}" 2>/dev/null
 
+# on_crash=preserve keeps the stopped VM until it is destroyed; its status
+# is then the crash's.
+start "$NAME-keep" "$GUESTS/shutdown-32.elf" --on-crash preserve --cmdline reason=crash
+vm=${pids[-1]}
+for _ in $(seq 50); do "$XENKVM" list | grep -q "^$NAME-keep .* preserved" && break; sleep 0.1; done
+"$XENKVM" list | grep -q "^$NAME-keep .* preserved" && "$XENKVM" destroy "$NAME-keep" &&
+	wait "$vm"
+rc=$?
+[ "$rc" = 1 ] && pass "on_crash=preserve keeps the VM until destroy" ||
+	fail preserve "status $rc: $(cat "$WORK/$NAME-keep.err")"
+
+# on_reboot=restart boots the guest again in the same process.
+start "$NAME-again" "$GUESTS/shutdown-32.elf" --on-reboot restart --cmdline reason=reboot
+vm=${pids[-1]}
+sleep 1
+for _ in $(seq 50); do "$XENKVM" destroy "$NAME-again" 2>/dev/null && break; sleep 0.05; done
+wait "$vm"
+restarts=$(grep -c "restarting it" "$WORK/$NAME-again.err")
+[ "$restarts" -ge 2 ] && pass "on_reboot=restart restarts the guest ($restarts times)" ||
+	fail restart "$restarts restarts"
+
+# --trace records every hypercall; trace-stats summarises them.
+"$XENKVM" run --trace "$WORK/trace" --kernel "$GUESTS/version-64.elf" --timeout 30 \
+	>/dev/null 2>&1 </dev/null
+"$XENKVM" trace-stats "$WORK/trace" >"$WORK/stats" 2>&1 &&
+	grep -q "^xen_version " "$WORK/stats" && grep -q "^console_io " "$WORK/stats" &&
+	pass "--trace and trace-stats" || fail trace "$(cat "$WORK/stats")"
+
 # xenkvm console attaches to GRUB's prompt; halt typed there ends the VM.
 if tests/integration/grub-image.sh "$WORK/grub" >/dev/null 2>&1; then
 	start "$NAME-grub" "$WORK/grub/grub-prompt.elf"
 	vm=${pids[-1]}
-	sleep 1
-	(sleep 1; printf 'echo typed through attach\nhalt\n'; sleep 3) |
-		timeout 20 "$XENKVM" console "$NAME-grub" >"$WORK/attach.out" 2>&1
+	for _ in $(seq 300); do grep -q "grub>" "$WORK/$NAME-grub.out" && break; sleep 0.1; done
+	# Type through a fifo, one command at a time, waiting for each answer:
+	# the machine may be slow (sanitizers, other load).
+	mkfifo "$WORK/keys"
+	timeout 60 "$XENKVM" console "$NAME-grub" <"$WORK/keys" >"$WORK/attach.out" 2>&1 &
+	exec 7>"$WORK/keys"
+	printf 'echo typed through attach\n' >&7
+	for _ in $(seq 300); do grep -q "^typed through attach" <(tr -d '\r' <"$WORK/attach.out") && break; sleep 0.1; done
+	printf 'halt\n' >&7
 	wait "$vm"
 	rc=$?
+	exec 7>&-
+	wait
 	[ "$rc" = 0 ] && grep -q "typed through attach" "$WORK/attach.out" &&
 		pass "console attaches and types" || fail console "status $rc, $(tail -c 300 "$WORK/attach.out")"
 fi

@@ -1,0 +1,215 @@
+/* Regression tests for what the fuzzers found (tests/fuzz): hypercall
+ * sequences of a hostile guest that crashed xenkvm. Each test replays one
+ * through hypercall_dispatch() on a VM built by hand (no KVM), checks the
+ * Xen answer, and that the VM keeps serving. The same inputs are replayed
+ * by the fuzz harness (tests/fuzz/regressions/). */
+#include <check.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xen/xen.h>
+#include <xen/grant_table.h>
+#include <xen/memory.h>
+#include <xen/vcpu.h>
+#include <xen/version.h>
+#include <xen/hvm/params.h>
+
+#include "xenkvm/console.h"
+#include "xenkvm/gnttab.h"
+#include "xenkvm/hypercall.h"
+#include "xenkvm/log.h"
+#include "xenkvm/vm.h"
+#include "xenkvm/xen.h"
+
+#define RAM_SIZE (16ULL << 20)
+#define ARG 0x10000ULL
+#define ARG2 0x11000ULL
+#define PT_ROOT 0x100000ULL
+#define GRANT_GFN 0x200ULL  /* grant frame 0, placed over RAM */
+#define HOLE_GFN 0x2000ULL  /* 32 MiB: past RAM, a hole */
+#define PAGE_A 0x300000ULL  /* a RAM page to copy into */
+
+static const struct guest_paging flat64 = { .cr0 = 0x80010011, .cr3 = PT_ROOT, .cr4 = 0x20,
+					    .efer = 0x500 };
+
+static struct vm vm;
+static struct xen x;
+static struct console con;
+static int null_fd;
+
+static void *gptr(uint64_t gpa, size_t len)
+{
+	void *p = gmem_ptr(&vm.mem, gpa, len);
+
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+static void put(uint64_t gpa, const void *src, size_t len)
+{
+	memcpy(gptr(gpa, len), src, len);
+}
+
+static void setup(void)
+{
+	uint64_t pml4 = (PT_ROOT + 0x1000) | 3;
+
+	memset(&vm, 0, sizeof(vm));
+	memset(&x, 0, sizeof(x));
+	ck_assert_int_eq(gmem_init(&vm.mem, RAM_SIZE, NULL, NULL), 0);
+	vm.nvcpus = 1;
+	vm.vm_fd = vm.kvm_fd = -1;
+	vm.vcpus[0].vm = &vm;
+	vm.vcpus[0].run = calloc(1, sizeof(struct kvm_run));
+	vm.stop_efd = eventfd(0, EFD_NONBLOCK);
+	null_fd = open("/dev/null", O_WRONLY);
+	console_init(&con, null_fd);
+	x.vm = &vm;
+	vm.xen = &x;
+	x.console = &con;
+	x.params = calloc(HVM_NR_PARAMS, sizeof(*x.params));
+	x.e820 = calloc(XEN_E820_MAX, sizeof(*x.e820));
+	x.shared_info_gfn = ~0ULL;
+	x.shutdown_code = -1;
+	x.gsi_trigger_fd = x.gsi_resample_fd = -1;
+	x.tsc_khz = 2000000;
+	pthread_mutex_init(&x.lock, NULL);
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+		pthread_mutex_init(&x.vcpus[i].lock, NULL);
+		pthread_cond_init(&x.vcpus[i].wake, NULL);
+	}
+	ck_assert_int_eq(gmem_alloc_page(&vm.mem, &x.shared_info_off, &x.shared_info), 0);
+	ck_assert_int_eq(gnttab_create(&x.gnttab, &vm.mem, GNTTAB_DEFAULT_MAX_FRAMES, 0xfeff8,
+				       0xfeffb),
+			 0);
+	/* Long mode, the low 4 GiB identity-mapped by 1 GiB pages. */
+	put(PT_ROOT, &pml4, 8);
+	for (uint64_t i = 0; i < 4; i++) {
+		uint64_t pdpte = (i << 30) | 0x83;
+		put(PT_ROOT + 0x1000 + i * 8, &pdpte, 8);
+	}
+}
+
+static void teardown(void)
+{
+	gnttab_destroy(x.gnttab);
+	munmap(x.shared_info, GUEST_PAGE_SIZE);
+	free(x.params);
+	free(x.e820);
+	free(vm.vcpus[0].run);
+	console_destroy(&con);
+	close(null_fd);
+	close(vm.stop_efd);
+	gmem_destroy(&vm.mem);
+}
+
+static long call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	struct hcall hc = { .xen = &x, .mem = &vm.mem, .abi64 = 1, .nr = nr,
+			    .arg = { a0, a1, a2 }, .pg = flat64 };
+
+	return hypercall_dispatch(&hc);
+}
+
+static long add_to_physmap(unsigned space, uint64_t idx, uint64_t gfn)
+{
+	struct xen_add_to_physmap a = { .domid = DOMID_SELF, .space = space, .idx = idx,
+					.gpfn = gfn };
+
+	put(ARG, &a, sizeof(a));
+	return call(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, ARG, 0);
+}
+
+/* Still serving: a call that needs nothing but the dispatcher. */
+static void assert_serving(void)
+{
+	ck_assert_int_eq(call(__HYPERVISOR_xen_version, XENVER_version, 0, 0),
+			 (XENKVM_XEN_MAJOR << 16) | XENKVM_XEN_MINOR);
+}
+
+/* Found by fuzz_hypercall: a secondary time area registered in shared_info's
+ * frame (in a hole), then shared_info moved away: the next pvclock update
+ * wrote through a NULL pointer. Xen writes it only while it resolves. */
+START_TEST(time_area_in_a_frame_that_leaves)
+{
+	struct vcpu_register_time_memory_area area = { .addr.p = (HOLE_GFN << 12) + 0x800 };
+
+	ck_assert_int_eq(add_to_physmap(XENMAPSPACE_shared_info, 0, HOLE_GFN), 0);
+	put(ARG2, &area, sizeof(area));
+	ck_assert_int_eq(call(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_time_memory_area, 0, ARG2),
+			 0);
+	ck_assert_int_eq(add_to_physmap(XENMAPSPACE_shared_info, 0, HOLE_GFN + 1), 0);
+	xen_time_update_shared_info(&x);
+	assert_serving();
+}
+END_TEST
+
+/* Found by fuzz_hypercall: a grant of a frame in a hole (shared_info's),
+ * pinned by the guest's own map_grant_ref, then the frame moved away; a
+ * GNTTABOP_copy through the still-pinned entry copied from NULL. It gets
+ * GNTST_bad_page, and the pin it took is dropped again. */
+START_TEST(grant_copy_from_a_frame_that_left)
+{
+	grant_entry_v1_t e = { .flags = GTF_permit_access, .domid = XENKVM_DOMID,
+			       .frame = (uint32_t)HOLE_GFN };
+	struct gnttab_map_grant_ref map = { .host_addr = (HOLE_GFN + 8) << 12,
+					    .flags = GNTMAP_host_map, .ref = 10,
+					    .dom = XENKVM_DOMID };
+	struct gnttab_copy copy = { .source = { .u.ref = 10, .domid = DOMID_SELF },
+				    .dest = { .u.gmfn = PAGE_A >> 12, .domid = DOMID_SELF },
+				    .len = 64, .flags = GNTCOPY_source_gref };
+	struct gnttab_unmap_grant_ref unmap;
+
+	ck_assert_int_eq(add_to_physmap(XENMAPSPACE_shared_info, 0, HOLE_GFN), 0);
+	ck_assert_int_eq(add_to_physmap(XENMAPSPACE_grant_table, 0, GRANT_GFN), 0);
+	put((GRANT_GFN << 12) + 10 * sizeof(e), &e, sizeof(e));
+	put(ARG2, &map, sizeof(map));
+	ck_assert_int_eq(call(__HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, ARG2, 1), 0);
+	memcpy(&map, gptr(ARG2, sizeof(map)), sizeof(map));
+	ck_assert_int_eq(map.status, GNTST_okay);
+	ck_assert_int_eq(add_to_physmap(XENMAPSPACE_shared_info, 0, HOLE_GFN + 1), 0);
+
+	put(ARG2, &copy, sizeof(copy));
+	ck_assert_int_eq(call(__HYPERVISOR_grant_table_op, GNTTABOP_copy, ARG2, 1), 0);
+	memcpy(&copy, gptr(ARG2, sizeof(copy)), sizeof(copy));
+	ck_assert_int_eq(copy.status, GNTST_bad_page);
+
+	/* The guest's own mapping is still there to undo. */
+	unmap = (struct gnttab_unmap_grant_ref){ .host_addr = map.host_addr,
+						 .handle = map.handle };
+	put(ARG2, &unmap, sizeof(unmap));
+	ck_assert_int_eq(call(__HYPERVISOR_grant_table_op, GNTTABOP_unmap_grant_ref, ARG2, 1), 0);
+	memcpy(&unmap, gptr(ARG2, sizeof(unmap)), sizeof(unmap));
+	ck_assert_int_eq(unmap.status, GNTST_okay);
+	assert_serving();
+}
+END_TEST
+
+static Suite *hostile_suite(void)
+{
+	Suite *s = suite_create("hostile");
+	TCase *tc = tcase_create("fuzz-found");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, time_area_in_a_frame_that_leaves);
+	tcase_add_test(tc, grant_copy_from_a_frame_that_left);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(hostile_suite());
+	int failed;
+
+	log_threshold = LOG_ERROR;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

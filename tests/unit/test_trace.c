@@ -1,0 +1,100 @@
+/* The hypercall trace ring and trace-stats. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xenkvm/hypercall.h"
+#include "xenkvm/trace.h"
+
+static char path[] = "/tmp/xenkvm-trace-XXXXXX";
+
+static void setup(void)
+{
+	char err[256];
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(trace_open(path, 8, err, sizeof(err)), 0);
+}
+
+static void teardown(void)
+{
+	trace_close();
+	unlink(path);
+	strcpy(path, "/tmp/xenkvm-trace-XXXXXX");
+}
+
+static void record(uint64_t nr, uint64_t subop, uint64_t dur, long result)
+{
+	struct hcall hc = { .nr = nr, .arg = { subop } };
+
+	trace_hypercall(&hc, 1000, 1000 + dur, result);
+}
+
+static char *stats(void)
+{
+	static char out[4096];
+	char err[256];
+	FILE *f = fmemopen(out, sizeof(out), "w");
+
+	ck_assert_int_eq(trace_stats(path, f, err, sizeof(err)), 0);
+	fclose(f);
+	return out;
+}
+
+START_TEST(counts_errors_and_percentiles)
+{
+	char *s;
+
+	record(__HYPERVISOR_xen_version, 0, 100, 0x40011);
+	record(__HYPERVISOR_xen_version, 0, 300, 0x40011);
+	record(__HYPERVISOR_memory_op, 9, 50, -14);
+	s = stats();
+	ck_assert_ptr_nonnull(strstr(s, "3 hypercalls traced\n"));
+	ck_assert_ptr_nonnull(strstr(s, "xen_version                   0          2        0        100"));
+	ck_assert_ptr_nonnull(strstr(s, "memory_op                     9          1        1         50"));
+}
+END_TEST
+
+START_TEST(the_ring_keeps_the_newest)
+{
+	for (int i = 0; i < 11; i++)
+		record(__HYPERVISOR_sched_op, 0, 10, 0);
+	ck_assert_ptr_nonnull(strstr(stats(), "11 hypercalls traced (the oldest were overwritten)"));
+	ck_assert_ptr_nonnull(strstr(stats(), "sched_op                      0          8"));
+}
+END_TEST
+
+START_TEST(not_a_trace_file)
+{
+	char err[256];
+	FILE *f = fopen(path, "w");
+
+	fputs("this is not a trace file at all, just words", f);
+	fclose(f);
+	ck_assert_int_eq(trace_stats(path, stdout, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not a xenkvm trace file"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("trace");
+	TCase *tc = tcase_create("ring");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, counts_errors_and_percentiles);
+	tcase_add_test(tc, the_ring_keeps_the_newest);
+	tcase_add_test(tc, not_a_trace_file);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
