@@ -25,6 +25,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 all: $(BUILD)/xenkvm
 
 include tests/guests/guests.mk
+include tests/fuzz/fuzz.mk
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,7 +61,7 @@ check-fast: all check-abi check-unit check-guests
 check-san:
 	$(MAKE) SAN=1 BUILD=$(BUILD)/san check-fast
 
-check: check-fast check-san
+check: check-fast check-san check-fuzz
 
 $(BUILD)/tools/%: tools/%.c
 	@mkdir -p $(dir $@)

@@ -463,7 +463,8 @@ static const char *append_value(struct xlcfg_value *to, struct xlcfg_value *v)
 			realloc(to->items, (to->nitems + v->nitems + 1) * sizeof(*items));
 		if (!items)
 			return "out of memory";
-		memcpy(items + to->nitems, v->items, v->nitems * sizeof(*items));
+		if (v->nitems) /* an empty list has no items array (memcpy from NULL is UB) */
+			memcpy(items + to->nitems, v->items, v->nitems * sizeof(*items));
 		to->items = items;
 		to->nitems += v->nitems;
 		free(v->items);

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of the fuzz harnesses (tests/fuzz/corpus/<target>/).
+Each seed is a small, valid use of its interface in the harness's input
+format (see the comment at the top of each fuzz_<target>.c), so the fuzzer
+starts from calls that get past the first checks. Run from anywhere:
+    tests/fuzz/mkseeds.py [GUEST_DIR]
+GUEST_DIR (default build/guests) provides test-guest ELFs as boot seeds."""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+
+
+def put(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---- hypercall: values, steps ----
+def small(v): return bytes([0, v])
+def u32v(v): return bytes([2]) + struct.pack("<I", v)
+def u64v(v): return bytes([3]) + struct.pack("<Q", v)
+def dptr(off): return bytes([4]) + struct.pack("<H", off)
+def edge(i): return bytes([5, i])
+def ramend(k): return bytes([7]) + struct.pack("<H", k)
+
+
+def write(off, data, target=0):
+    out = b""
+    for i in range(0, len(data), 255):
+        chunk = data[i:i + 255]
+        out += bytes([0, target]) + struct.pack("<I", off + i) + bytes([len(chunk)]) + chunk
+    return out
+
+
+def put64(off, value):
+    return bytes([1]) + struct.pack("<I", off) + value
+
+
+def call(nr, *args, vcpu=0):
+    args = list(args) + [small(0)] * (6 - len(args))
+    return bytes([2 | (vcpu << 4), nr]) + b"".join(args)
+
+
+def host(action, *rest):
+    return bytes([3, action]) + bytes(rest)
+
+
+HC = {"memory_op": 12, "multicall": 13, "set_timer_op": 15, "xen_version": 17,
+      "console_io": 18, "grant_table_op": 20, "vcpu_op": 24, "sched_op": 29,
+      "event_channel_op": 32, "hvm_op": 34}
+IDENTITY64 = bytes([0x03]) + struct.pack("<I", 0)
+FLAT32 = bytes([0x00]) + struct.pack("<I", 0)
+# The harness's data window starts at RAM_SIZE - 64 KiB = 0x1f0000 (gfn 0x1f0).
+DATA_GFN = 0x1f0
+
+
+def hypercall_seeds():
+    seeds = {}
+    for abi, cfg in (("64", IDENTITY64), ("32", FLAT32)):
+        w64 = abi == "64"
+        seeds["version-" + abi] = cfg + b"".join(call(HC["xen_version"], small(op), dptr(0x100))
+                                                 for op in range(12))
+        seeds["console-" + abi] = cfg + write(0x100, b"hello, xen\n") + \
+            call(HC["console_io"], small(0), small(11), dptr(0x100)) + \
+            host(3, 4) + b"abcd" + call(HC["console_io"], small(1), small(16), dptr(0x200))
+        # XENMEM_memory_map: {nr_entries, buffer}
+        mm = struct.pack("<IIQ", 8, 0, 0x1f0200) if w64 else struct.pack("<II", 8, 0x1f0200)
+        seeds["memmap-" + abi] = cfg + write(0, mm) + call(HC["memory_op"], small(9), dptr(0))
+        # add_to_physmap shared_info at a RAM frame, then a hole frame
+        def atp(space, idx, gpfn):
+            return struct.pack("<HHIQQ", 1, 0, space, idx, gpfn) if w64 else \
+                struct.pack("<HHIII", 1, 0, space, idx, gpfn)
+        seeds["physmap-" + abi] = cfg + write(0, atp(0, 0, DATA_GFN + 4)) + \
+            call(HC["memory_op"], small(7), dptr(0)) + write(0x40, atp(0, 0, 0x500)) + \
+            call(HC["memory_op"], small(7), dptr(0x40)) + write(0x80, atp(1, 0, 0x501)) + \
+            call(HC["memory_op"], small(7), dptr(0x80))
+        # event channels: alloc_unbound {dom, remote_dom, port}, bind_virq, send, close, status
+        ev = write(0, struct.pack("<HHI", 0x7ff0, 0x7ff0, 0)) + \
+            call(HC["event_channel_op"], small(6), dptr(0)) + \
+            write(0x20, struct.pack("<III", 0, 0, 0)) + \
+            call(HC["event_channel_op"], small(1), dptr(0x20)) + \
+            write(0x40, struct.pack("<I", 3)) + call(HC["event_channel_op"], small(4), dptr(0x40)) + \
+            write(0x60, struct.pack("<HxxI", 0x7ff0, 3) + bytes(16)) + \
+            call(HC["event_channel_op"], small(5), dptr(0x60)) + \
+            host(0, 0, 0) + write(0x80, struct.pack("<I", 3)) + \
+            call(HC["event_channel_op"], small(3), dptr(0x80))
+        seeds["evtchn-" + abi] = cfg + ev
+        # FIFO: init_control {control_gfn u64, offset u32, vcpu u32, link_bits u32}
+        seeds["fifo-" + abi] = cfg + write(0, struct.pack("<QIII", DATA_GFN + 8, 0, 0, 0)) + \
+            call(HC["event_channel_op"], small(11), dptr(0)) + \
+            write(0x20, struct.pack("<Q", DATA_GFN + 9)) + \
+            call(HC["event_channel_op"], small(12), dptr(0x20)) + \
+            write(0x40, struct.pack("<III", 0, 0, 0)) + call(HC["event_channel_op"], small(2), dptr(0x40)) + \
+            host(0, 0, 0)
+        # grant tables: setup_table, set_version 2, query_size, copy
+        st = struct.pack("<HxxIh6xQ", 0x7ff0, 2, 0, 0x1f0300) if w64 else \
+            struct.pack("<HxxIhxxI", 0x7ff0, 2, 0, 0x1f0300)
+        copy = struct.pack("<QHH4xQHH4xHHh", DATA_GFN + 2, 0x7ff0, 0, DATA_GFN + 3, 0x7ff0, 0, 64, 0, 0) \
+            if w64 else struct.pack("<IHHIHHHHh", DATA_GFN + 2, 0x7ff0, 0, DATA_GFN + 3, 0x7ff0, 0, 64, 0, 0)
+        seeds["gnttab-" + abi] = cfg + write(0, st) + call(HC["grant_table_op"], small(2), dptr(0), small(1)) + \
+            write(0x40, copy + bytes(8)) + call(HC["grant_table_op"], small(5), dptr(0x40), small(1)) + \
+            write(0x80, struct.pack("<I", 2)) + call(HC["grant_table_op"], small(8), dptr(0x80), small(1)) + \
+            write(0xa0, struct.pack("<HxxIIh", 0x7ff0, 0, 0, 0)) + call(HC["grant_table_op"], small(6), dptr(0xa0), small(1))
+        # vCPU: register_vcpu_info {mfn u64, offset u32}, time area, singleshot timer
+        seeds["vcpu-" + abi] = cfg + write(0, struct.pack("<QII", DATA_GFN + 5, 64, 0)) + \
+            call(HC["vcpu_op"], small(10), small(0), dptr(0)) + \
+            write(0x20, struct.pack("<Q", 0x1f0800)) + call(HC["vcpu_op"], small(13), small(0), dptr(0x20)) + \
+            write(0x40, struct.pack("<Q", 0x1f0900)) + call(HC["vcpu_op"], small(5), small(0), dptr(0x40)) + \
+            write(0x60, struct.pack("<QI", 10**9, 0)) + call(HC["vcpu_op"], small(8), small(0), dptr(0x60)) + \
+            call(HC["vcpu_op"], small(4), small(0), dptr(0x80))
+        # hvm_op: set/get param {domid u16, pad, index u32, value u64}, get_time
+        seeds["hvm-" + abi] = cfg + write(0, struct.pack("<HxxIQ", 0x7ff0, 0, (2 << 56) | 0xf3)) + \
+            call(HC["hvm_op"], small(0), dptr(0)) + write(0x20, struct.pack("<HxxIQ", 0x7ff0, 1, 0)) + \
+            call(HC["hvm_op"], small(1), dptr(0x20)) + call(HC["hvm_op"], small(10), dptr(0x40)) + \
+            write(0x60, struct.pack("<II", 0, 0xf4)) + call(HC["hvm_op"], small(23), dptr(0x60))
+        # sched_op: yield, poll {ports, nr, timeout}, shutdown_code, shutdown
+        poll = struct.pack("<QIxxxxQ", 0x1f0100, 1, 1) if w64 else struct.pack("<IIQ", 0x1f0100, 1, 1)
+        seeds["sched-" + abi] = cfg + call(HC["sched_op"], small(0), small(0)) + \
+            write(0x100, struct.pack("<I", 1)) + write(0, poll) + call(HC["sched_op"], small(3), dptr(0)) + \
+            call(HC["sched_op"], small(1), small(0)) + write(0x40, struct.pack("<I", 0)) + \
+            call(HC["sched_op"], small(2), dptr(0x40)) + call(HC["set_timer_op"], u64v(1 << 40))
+        # multicall: two xen_version entries {op, result, args[6]}
+        if w64:
+            ent = struct.pack("<QQ6Q", 17, 0, 0, 0, 0, 0, 0, 0) + struct.pack("<QQ6Q", 18, 0, 0, 5, 0x1f0100, 0, 0, 0)
+        else:
+            ent = struct.pack("<II6I", 17, 0, 0, 0, 0, 0, 0, 0) + struct.pack("<II6I", 18, 0, 0, 5, 0x1f0100, 0, 0, 0)
+        seeds["multicall-" + abi] = cfg + write(0x100, b"multi") + write(0x400, ent) + \
+            call(HC["multicall"], dptr(0x400), small(2))
+        # the store ring: a READ request, then a kick through the store port
+        req = struct.pack("<IIII", 2, 1, 0, 16) + b"/local/domain/1\0"
+        seeds["store-" + abi] = cfg + write(0, req, target=2) + \
+            write(2052, struct.pack("<I", len(req)), target=2) + \
+            write(0x20, struct.pack("<I", 2)) + call(HC["event_channel_op"], small(4), dptr(0x20))
+        # the console ring with lying indices, then the console port
+        seeds["conring-" + abi] = cfg + write(0x400, b"hi") + \
+            write(3080, struct.pack("<II", 0, 0xfffff000), target=1) + \
+            write(0x20, struct.pack("<I", 1)) + call(HC["event_channel_op"], small(4), dptr(0x20))
+    for name, data in seeds.items():
+        put("hypercall", name, data)
+
+
+# ---- xenstore (wire) ----
+def xs_msg(client, typ, payload, tx=0):
+    return bytes([0 | (client << 4), typ, tx]) + struct.pack("<H", len(payload)) + payload
+
+
+def xenstore_seeds():
+    GUEST, DOM0 = 1, 0
+    s = {}
+    s["read-write"] = bytes([1]) + xs_msg(GUEST, 11, b"data/x\0hello") + xs_msg(GUEST, 2, b"data/x\0") + \
+        xs_msg(GUEST, 1, b"data\0") + xs_msg(GUEST, 3, b"data/x\0") + xs_msg(GUEST, 13, b"data/x\0")
+    s["txn"] = bytes([1]) + xs_msg(GUEST, 6, b"\0") + xs_msg(GUEST, 11, b"data/t\0v", tx=1) + \
+        xs_msg(GUEST, 7, b"T\0", tx=1) + xs_msg(GUEST, 6, b"\0") + xs_msg(GUEST, 7, b"F\0", tx=2)
+    s["watch"] = bytes([1]) + xs_msg(GUEST, 4, b"data\0tok\0") + xs_msg(DOM0, 11, b"/local/domain/1/data/w\0z") + \
+        xs_msg(GUEST, 4, b"@releaseDomain\0r\0") + xs_msg(GUEST, 5, b"data\0tok\0")
+    s["perms"] = bytes([1]) + xs_msg(DOM0, 11, b"/p\0v") + xs_msg(DOM0, 10, b"/p\0n0\0r1\0") + \
+        xs_msg(GUEST, 9, b"/p\0") + xs_msg(2, 2, b"/p\0") + xs_msg(GUEST, 11, b"/p\0no")
+    s["control"] = bytes([0]) + xs_msg(DOM0, 0, b"print\0hi\0") + xs_msg(DOM0, 8, b"1\0" + b"1\0" + b"2\0") + \
+        xs_msg(DOM0, 14, b"1\0") + xs_msg(DOM0, 12, b"1\0") + xs_msg(GUEST, 15, b"1\0")
+    s["quota"] = bytes([3]) + b"".join(xs_msg(GUEST, 11, b"data/%d\0v" % i) for i in range(12))
+    s["api"] = bytes([1]) + bytes([3, 0, 14]) + b"/local/a\0value" + bytes([3, 7, 8]) + b"/local/\0" + \
+        bytes([3 | 0x10]) + bytes([2 | 0x10]) + bytes([4 | 0x10])
+    for name, data in s.items():
+        put("xenstore", name, data)
+
+
+def xenstore_ring_seeds():
+    def req(typ, payload):
+        return bytes([0, typ, 0]) + struct.pack("<H", len(payload)) + payload
+    zero = struct.pack("<II", 0, 0)
+    s = {}
+    s["read"] = zero + req(2, b"/local/domain/1\0") + bytes([3])
+    s["watch-events"] = zero + req(4, b"/local/domain/1\0t\0") + bytes([3]) + \
+        bytes([5, 3]) + b"abc" + bytes([3, 4, 3])
+    s["lying-index"] = zero + req(2, b"x\0") + bytes([2, 0]) + struct.pack("<I", 0x10000) + bytes([3]) + \
+        bytes([2, 3]) + struct.pack("<I", 1) + bytes([3])
+    s["wrap"] = struct.pack("<II", 0xfffffff0, 0xfffffff0) + req(11, b"/local/domain/1/a\0" + b"v" * 100) + \
+        bytes([3, 4]) + req(2, b"/local/domain/1/a\0") + bytes([3])
+    for name, data in s.items():
+        put("xenstore_ring", name, data)
+
+
+def console_seeds():
+    s = {}
+    s["out"] = bytes([2, 5]) + b"hello" + bytes([3])
+    s["in"] = bytes([5, 6, 4]) + b"abcd" + bytes([4, 7, 2, 8, 2])
+    s["lying"] = bytes([1, 3]) + struct.pack("<I", 0x80000000) + bytes([3, 1, 1]) + struct.pack("<I", 5000) + \
+        bytes([5, 6, 3]) + b"xyz" + bytes([4])
+    for name, data in s.items():
+        put("console", name, data)
+
+
+def boot_seeds(guest_dir):
+    """Stripped test guests (the notes stay; the debug info would be 90%)."""
+    for name in ("version-32.elf", "version-64.elf"):
+        p = os.path.join(guest_dir, name)
+        if not os.path.exists(p):
+            continue
+        with tempfile.NamedTemporaryFile() as t:
+            subprocess.run(["objcopy", "--strip-all", p, t.name], check=True)
+            put("boot", name, bytes([0x02]) + struct.pack("<H", 2) + t.read())
+    put("boot", "bzimage-header", bytes([0]) + struct.pack("<H", 1) + bytes(0x202) + b"HdrS" +
+        struct.pack("<H", 0x20f) + bytes(64))
+
+
+def cli_seeds():
+    s = {"basic": b"--kernel\0/k\0--memory\0512\0--vcpus\x004",
+         "sizes": b"--memory\x001G\0--timeout\x001.5\0--shutdown-grace\x002",
+         "all": b"--hypercall\0page\0--log-level\0debug\0--name\0vm\0--console\0file:/tmp/x\0--disk\0/d,ro",
+         "bad": b"-x\0--memory=\0--vcpus\0-1\0extra"}
+    for name, data in s.items():
+        put("cli", name, data)
+
+
+if __name__ == "__main__":
+    hypercall_seeds()
+    xenstore_seeds()
+    xenstore_ring_seeds()
+    console_seeds()
+    boot_seeds(sys.argv[1] if len(sys.argv) > 1 else "build/guests")
+    cli_seeds()
