@@ -4,7 +4,9 @@
  * not Xen's ABI, so they are declared here.
  *
  * Layout in the reserved legacy hole (BOOT_ACPI_BASE = 0xe0000):
- *   0xe0000 RSDP (v2)   0xe0040 XSDT   0xe0080 FADT   0xe01c0 DSDT   0xe1000 MADT */
+ *   0xe0000 RSDP (v2)   0xe0040 XSDT   0xe0080 FADT   0xe01c0 DSDT   0xe1000 MADT
+ * Power off is ACPI S5 through the FADT's sleep control register (Linux has
+ * no other way to power off a PVH domU): the DSDT's only object is \_S5. */
 #include <string.h>
 
 #include "xenkvm/boot.h"
@@ -18,6 +20,9 @@
 #define FADT_HW_REDUCED (1U << 20)
 #define FADT_BOOT_NO_VGA (1U << 2)
 #define FADT_BOOT_NO_CMOS_RTC (1U << 5)
+#define DSDT_S5_AML_LEN 12
+#define ACPI_GAS_SYSTEM_IO 1
+#define ACPI_GAS_ACCESS_BYTE 1
 #define MADT_TYPE_IOAPIC 1
 #define MADT_TYPE_LAPIC 0
 #define MADT_TYPE_X2APIC 9
@@ -115,7 +120,7 @@ _Static_assert(sizeof(struct acpi_madt) == 44, "MADT");
 _Static_assert(RSDP_GPA + sizeof(struct acpi_rsdp) <= XSDT_GPA &&
 		       XSDT_GPA + sizeof(struct acpi_xsdt) <= FADT_GPA &&
 		       FADT_GPA + sizeof(struct acpi_fadt) <= DSDT_GPA &&
-		       DSDT_GPA + sizeof(struct acpi_header) <= MADT_GPA,
+		       DSDT_GPA + sizeof(struct acpi_header) + DSDT_S5_AML_LEN <= MADT_GPA,
 	       "ACPI tables overlap");
 _Static_assert(MADT_GPA + sizeof(struct acpi_madt) + sizeof(struct madt_ioapic) +
 			       BOOT_MAX_VCPUS * sizeof(struct madt_x2apic) <=
@@ -177,17 +182,26 @@ static void fadt_put(uint8_t *dst)
 			       .dsdt = (uint32_t)DSDT_GPA,
 			       .x_dsdt = DSDT_GPA,
 			       .flags = FADT_HW_REDUCED,
-			       .iapc_boot_arch = FADT_BOOT_NO_VGA | FADT_BOOT_NO_CMOS_RTC };
+			       .iapc_boot_arch = FADT_BOOT_NO_VGA | FADT_BOOT_NO_CMOS_RTC,
+			       .sleep_control_reg = { ACPI_GAS_SYSTEM_IO, 8, 0, ACPI_GAS_ACCESS_BYTE,
+						      BOOT_ACPI_SLEEP_PORT },
+			       .sleep_status_reg = { ACPI_GAS_SYSTEM_IO, 8, 0, ACPI_GAS_ACCESS_BYTE,
+						     BOOT_ACPI_SLEEP_PORT + 1 } };
 
 	table_put(dst, &f, sizeof(f));
 }
 
-/* An empty DSDT: the guest has no devices that need AML. */
+/* The DSDT holds one object, Name (\_S5, Package () { 5, 5 }), in AML: the
+ * sleep type S5 writes to the sleep control register. No device needs AML. */
 static void dsdt_put(uint8_t *dst)
 {
-	struct acpi_header h = acpi_header_make("DSDT", sizeof(h), 2);
+	static const uint8_t s5[DSDT_S5_AML_LEN] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x02,
+				      0x0a, BOOT_ACPI_SLP_TYP_S5, 0x0a, BOOT_ACPI_SLP_TYP_S5 };
+	struct acpi_header h = acpi_header_make("DSDT", sizeof(h) + sizeof(s5), 2);
 
-	table_put(dst, &h, sizeof(h));
+	memcpy(dst, &h, sizeof(h));
+	memcpy(dst + sizeof(h), s5, sizeof(s5));
+	dst[offsetof(struct acpi_header, checksum)] = acpi_checksum(dst, sizeof(h) + sizeof(s5));
 }
 
 /* The CPU entry for vCPU i: APIC id = vCPU index, as KVM assigns them. */

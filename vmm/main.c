@@ -546,7 +546,7 @@ static int run_vm(const struct run_config *c, int *restart)
 		fprintf(stderr, "xenkvm: %s\n", err);
 		goto out_devices;
 	}
-	if (debugcon_register(&vm, &con) < 0 ||
+	if (debugcon_register(&vm, &con) < 0 || acpi_sleep_register(&vm) < 0 ||
 	    vcpu_set_pvh_entry(&vm.vcpus[0], boot.entry, (uint32_t)boot.start_info_gpa) < 0) {
 		fprintf(stderr, "xenkvm: vCPU setup: %s\n", strerror(errno));
 		status = EXIT_VMM_ERROR;

@@ -30,9 +30,8 @@ static const char *const shutdown_names[] = {
 };
 
 /* Xen keeps the first reason given: a shutdown_code set earlier wins. */
-static void domain_shutdown(struct hcall *hc, unsigned reason)
+void xen_domain_shutdown(struct xen *x, unsigned reason)
 {
-	struct xen *x = hc->xen;
 	int status;
 
 	pthread_mutex_lock(&x->lock);
@@ -66,7 +65,7 @@ static long sched_shutdown(struct hcall *hc, int code_only)
 		pthread_mutex_unlock(&hc->xen->lock);
 		return 0;
 	}
-	domain_shutdown(hc, s.reason);
+	xen_domain_shutdown(hc->xen, s.reason);
 	return 0;
 }
 

@@ -38,7 +38,7 @@ void hcall_prepare(struct hcall *hc, struct vcpu *v, const struct kvm_sregs *s)
 					.efer = s->efer };
 }
 
-int hypercall_page_write(struct xen *x, uint64_t gpa, size_t (*stub)(unsigned nr, uint8_t *out))
+int hypercall_page_write(struct xen *x, uint64_t gpa, hcall_stub_fn stub)
 {
 	uint8_t *page = gmem_ptr(&x->vm->mem, gpa, GUEST_PAGE_SIZE);
 
@@ -49,5 +49,24 @@ int hypercall_page_write(struct xen *x, uint64_t gpa, size_t (*stub)(unsigned nr
 	for (unsigned nr = 0; nr < GUEST_PAGE_SIZE / 32; nr++) {
 		stub(nr, page + nr * 32);
 	}
+	return 0;
+}
+
+int hypercall_msr_write(struct vcpu *v, uint32_t index, uint64_t value, hcall_stub_fn stub)
+{
+	if (index != XEN_HYPERCALL_MSR)
+		return -1;
+	/* The low bits pick a page of a multi-page area: we have one. */
+	if (value & (GUEST_PAGE_SIZE - 1)) {
+		log_once("guest asked for hypercall page %llu; there is one: #GP",
+			 (unsigned long long)(value & (GUEST_PAGE_SIZE - 1)));
+		return -1;
+	}
+	if (hypercall_page_write(v->vm->xen, value, stub) < 0) {
+		log_once("hypercall page at %#llx is not guest memory: #GP",
+			 (unsigned long long)value);
+		return -1;
+	}
+	log_debug("vCPU %u: hypercall page at %#llx", v->id, (unsigned long long)value);
 	return 0;
 }

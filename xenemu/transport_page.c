@@ -13,7 +13,7 @@
 #include "xenkvm/vm.h"
 
 /* mov $nr,%eax; out %eax,$port; ret. iret is not a hypercall for HVM: ud2. */
-static size_t page_stub(unsigned nr, uint8_t *out)
+size_t hcall_port_stub(unsigned nr, uint8_t *out)
 {
 	if (nr == __HYPERVISOR_iret) {
 		out[0] = 0x0f, out[1] = 0x0b;
@@ -28,23 +28,7 @@ static size_t page_stub(unsigned nr, uint8_t *out)
 
 static int page_wrmsr(struct vcpu *v, uint32_t index, uint64_t value)
 {
-	struct xen *x = v->vm->xen;
-
-	if (index != XEN_HYPERCALL_MSR)
-		return -1;
-	/* The low bits pick a page of a multi-page area: we have one. */
-	if (value & (GUEST_PAGE_SIZE - 1)) {
-		log_once("guest asked for hypercall page %llu; there is one: #GP",
-			 (unsigned long long)(value & (GUEST_PAGE_SIZE - 1)));
-		return -1;
-	}
-	if (hypercall_page_write(x, value, page_stub) < 0) {
-		log_once("hypercall page at %#llx is not guest memory: #GP",
-			 (unsigned long long)value);
-		return -1;
-	}
-	log_debug("vCPU %u: hypercall page at %#llx", v->id, (unsigned long long)value);
-	return 0;
+	return hypercall_msr_write(v, index, value, hcall_port_stub);
 }
 
 /* Reading the hypercall MSR faults on Xen too. */
@@ -102,20 +86,27 @@ static int route_hypercall_msr(struct vm *vm)
 	return ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &filter);
 }
 
-int transport_page_init(struct xen *x, char *err, size_t errlen)
+int hcall_port_init(struct xen *x, char *err, size_t errlen)
 {
 	struct vm *vm = x->vm;
 
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) <= 0) {
-		snprintf(err, errlen, "page transport: KVM lacks KVM_CAP_SYNC_REGS");
+		snprintf(err, errlen, "hypercall port: KVM lacks KVM_CAP_SYNC_REGS");
 		return -1;
 	}
 	if (route_hypercall_msr(vm) < 0) {
-		snprintf(err, errlen, "page transport: routing the hypercall MSR: %s",
+		snprintf(err, errlen, "hypercall port: routing the hypercall MSR: %s",
 			 strerror(errno));
 		return -1;
 	}
-	vm->hooks.wrmsr = page_wrmsr;
 	vm->hooks.rdmsr = page_rdmsr;
 	return vm_register_pio(vm, XENKVM_HCALL_PORT, 1, page_hypercall, x);
+}
+
+int transport_page_init(struct xen *x, char *err, size_t errlen)
+{
+	if (hcall_port_init(x, err, errlen) < 0)
+		return -1;
+	x->vm->hooks.wrmsr = page_wrmsr;
+	return 0;
 }

@@ -30,6 +30,9 @@
 
 #define RFLAGS_IF (1ULL << 9)
 #define INJECT_RETRY_NS 200000
+#define UPCALL_RECHECK_NS 10000000
+#define APIC_ISR 0x100
+#define APIC_IRR 0x200
 #define IOAPIC_PINS 24 /* KVM's in-kernel IO-APIC */
 
 uint8_t *xen_vcpu_info(struct xen *x, unsigned vcpu)
@@ -58,6 +61,8 @@ static void gsi_assert(struct xen *x)
 		log_once("callback GSI: %s", strerror(errno));
 }
 
+static void recheck_arm(struct xen *x, unsigned vcpu);
+
 static void upcall_deliver(struct xen *x, unsigned vcpu)
 {
 	struct xen_vcpu *xv = &x->vcpus[vcpu];
@@ -67,6 +72,7 @@ static void upcall_deliver(struct xen *x, unsigned vcpu)
 	if (xv->upcall_vector) {
 		if (vm_signal_msi(x->vm, vcpu, xv->upcall_vector) < 0)
 			log_once("upcall vector MSI: %s", strerror(errno));
+		recheck_arm(x, vcpu);
 		return;
 	}
 	switch (via >> 56) {
@@ -104,20 +110,87 @@ void upcall_mark_pending(struct xen *x, unsigned vcpu)
 		upcall_deliver(x, vcpu);
 }
 
+/* A timer that signals the vCPU's thread (created on first use). */
+static int vcpu_thread_timer(struct vcpu *v, void **timer)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
+	pid_t tid = __atomic_load_n(&v->tid, __ATOMIC_ACQUIRE);
+	timer_t t;
+
+	if (*timer)
+		return 0;
+	if (!tid)
+		return -1;
+	sev._sigev_un._tid = tid;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t) < 0)
+		return -1;
+	*timer = t;
+	return 0;
+}
+
+/* KVM's LAPIC drops a fixed interrupt while it is software-disabled, where
+ * Xen's vlapic keeps it in IRR: Linux takes its first events before it
+ * enables its LAPIC, and would then wait for them forever. So a little
+ * after sending the per-vCPU vector, the vCPU's own thread looks again
+ * (upcall_recheck). Called from any thread. */
+static void recheck_arm(struct xen *x, unsigned vcpu)
+{
+	struct xen_vcpu *xv = &x->vcpus[vcpu];
+	struct itimerspec its = { .it_value.tv_nsec = UPCALL_RECHECK_NS };
+
+	if (__atomic_load_n(&xv->recheck_armed, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&xv->lock);
+	if (!xv->recheck_armed && vcpu_thread_timer(&x->vm->vcpus[vcpu], &xv->recheck_timer) == 0 &&
+	    timer_settime((timer_t)xv->recheck_timer, 0, &its, NULL) == 0)
+		__atomic_store_n(&xv->recheck_armed, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&xv->lock);
+}
+
+static int lapic_holds(const struct kvm_lapic_state *la, uint8_t vector)
+{
+	unsigned reg = (vector / 32u) * 0x10, bit = 1u << (vector % 32u);
+	uint32_t irr, isr;
+
+	memcpy(&irr, la->regs + APIC_IRR + reg, 4);
+	memcpy(&isr, la->regs + APIC_ISR + reg, 4);
+	return ((irr | isr) & bit) != 0;
+}
+
+/* On the vCPU's thread: once the recheck timer has run out, an upcall
+ * still pending whose vector is in neither IRR nor ISR was dropped: send
+ * it again (a spurious upcall, were the guest just taking it, is harmless). */
+static void upcall_recheck(struct vcpu *v)
+{
+	struct xen *x = v->vm->xen;
+	struct xen_vcpu *xv = &x->vcpus[v->id];
+	uint8_t *vi = xen_vcpu_info(x, v->id);
+	uint8_t vector = xv->upcall_vector;
+	struct itimerspec left;
+	struct kvm_lapic_state lapic;
+
+	if (!__atomic_load_n(&xv->recheck_armed, __ATOMIC_ACQUIRE) ||
+	    timer_gettime((timer_t)xv->recheck_timer, &left) < 0 || left.it_value.tv_sec ||
+	    left.it_value.tv_nsec)
+		return;
+	__atomic_store_n(&xv->recheck_armed, 0, __ATOMIC_RELEASE);
+	if (!vector || !vi || !__atomic_load_n(vi, __ATOMIC_ACQUIRE) ||
+	    ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0 || lapic_holds(&lapic, vector))
+		return;
+	log_debug("vCPU %u: upcall vector %u was dropped by its LAPIC: sent again", v->id, vector);
+	if (vm_signal_msi(x->vm, v->id, vector) < 0)
+		log_once("upcall vector MSI: %s", strerror(errno));
+	recheck_arm(x, v->id);
+}
+
 /* A timer that signals this vCPU's thread every INJECT_RETRY_NS while an
  * injection waits: a guest that opens interrupts and halts makes no exit. */
 static void retry_arm(struct vcpu *v, struct xen_vcpu *xv, int on)
 {
 	struct itimerspec its = { 0 };
 
-	if (!xv->retry_timer) {
-		struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
-		timer_t t;
-		sev._sigev_un._tid = v->tid;
-		if (timer_create(CLOCK_MONOTONIC, &sev, &t) < 0)
-			return;
-		xv->retry_timer = t;
-	}
+	if (vcpu_thread_timer(v, &xv->retry_timer) < 0)
+		return;
 	if (on == xv->retry_armed)
 		return;
 	if (on)
@@ -138,6 +211,7 @@ void upcall_inject_pending(struct vcpu *v)
 	struct kvm_regs regs;
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 
+	upcall_recheck(v);
 	if (!vector)
 		return;
 	if (!vi || !__atomic_load_n(vi, __ATOMIC_ACQUIRE))
@@ -215,8 +289,11 @@ int upcall_set_callback_via(struct xen *x, uint64_t via)
 
 void upcall_destroy(struct xen *x)
 {
-	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
 		if (x->vcpus[i].retry_timer)
 			timer_delete((timer_t)x->vcpus[i].retry_timer);
+		if (x->vcpus[i].recheck_timer)
+			timer_delete((timer_t)x->vcpus[i].recheck_timer);
+	}
 	gsi_release(x);
 }

@@ -31,6 +31,10 @@
 
 #define BOOT_ACPI_BASE 0xE0000ULL
 #define BOOT_ACPI_END LEGACY_HOLE_END
+/* The hardware-reduced FADT's sleep control (and, +1, status) register:
+ * writing SLP_TYP 5 with SLP_EN there is ACPI's S5, power off. */
+#define BOOT_ACPI_SLEEP_PORT 0x600
+#define BOOT_ACPI_SLP_TYP_S5 5
 #define BOOT_IOAPIC_ADDR 0xFEC00000U
 #define BOOT_LAPIC_ADDR 0xFEE00000U
 /* MADT entries must fit in [0xe1000, 1 MiB): 16 bytes per x2APIC entry. */

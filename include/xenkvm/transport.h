@@ -22,8 +22,19 @@ const char *transport_name(enum hcall_transport t);
 /* Fill the parts of a hypercall both transports share, from the exit's sregs. */
 void hcall_prepare(struct hcall *hc, struct vcpu *v, const struct kvm_sregs *s);
 
-/* Write the Xen hypercall page into guest frame gpa: stub() writes the
- * code for hypercall nr (at most 32 bytes) and returns its length. */
-int hypercall_page_write(struct xen *x, uint64_t gpa, size_t (*stub)(unsigned nr, uint8_t *out));
+/* Writes the code for hypercall nr (at most 32 bytes); returns its length. */
+typedef size_t (*hcall_stub_fn)(unsigned nr, uint8_t *out);
+
+/* Write the Xen hypercall page into guest frame gpa, one stub per 32 bytes. */
+int hypercall_page_write(struct xen *x, uint64_t gpa, hcall_stub_fn stub);
+/* The guest wrote the hypercall MSR: fill the page it names with stub's
+ * code. 0 done, -1 inject #GP (another MSR, a page index, not RAM). */
+int hypercall_msr_write(struct vcpu *v, uint32_t index, uint64_t value, hcall_stub_fn stub);
+
+/* The port route (the page transport's whole mechanism, and the kvm
+ * transport's for sched_op): stubs that `out` the hypercall number to
+ * XENKVM_HCALL_PORT, and the hypercall MSR routed to userspace. */
+size_t hcall_port_stub(unsigned nr, uint8_t *out);
+int hcall_port_init(struct xen *x, char *err, size_t errlen);
 
 #endif

@@ -54,6 +54,9 @@ struct xen_vcpu {
 	int inject_vector;
 	void *retry_timer; /* kicks the vCPU while an injection waits for IF */
 	int retry_armed;
+	/* After a per-vCPU vector was sent: the vCPU looks again (upcall.c). */
+	void *recheck_timer;
+	int recheck_armed;
 	/* Timers, in Xen system time (ns); 0 means off. */
 	int timer_fd;
 	uint64_t singleshot_deadline;
@@ -124,6 +127,9 @@ int xen_kvm_transport_available(int kvm_fd);
 /* Xen system time (ns since VM start) and the pvclock fill of shared_info. */
 uint64_t xen_system_time_ns(const struct xen *x);
 void xen_time_update_shared_info(struct xen *x);
+
+/* The domain shuts down for a SHUTDOWN_* reason (SCHEDOP_shutdown, ACPI S5). */
+void xen_domain_shutdown(struct xen *x, unsigned reason);
 
 /* Wake a vCPU blocked in SCHEDOP_block (event delivery, stop). */
 void xen_vcpu_wake(struct xen *x, unsigned vcpu_id);

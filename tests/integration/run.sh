@@ -35,7 +35,7 @@ expect_out() { grep -q -- "$2" "$WORK/out" || { fail "$1" "no '$2' on the consol
 expect_err() { grep -q -- "$2" "$WORK/err" || { fail "$1" "no '$2' on stderr"; return 1; }; }
 
 # The self-checking family guests, both ABIs, both transports where possible.
-for g in version console sched hvm memory multicall gnttab; do
+for g in version console sched hvm memory multicall gnttab hostile; do
 	for bits in 32 64; do
 		name="$g-$bits"
 		run "$name" 0 --hypercall page --kernel "$GUESTS/$name.elf" &&

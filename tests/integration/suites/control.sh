@@ -72,11 +72,13 @@ rc=$?
 [ "$rc" = 1 ] && pass "on_crash=preserve keeps the VM until destroy" ||
 	fail preserve "status $rc: $(cat "$WORK/$NAME-keep.err")"
 
-# on_reboot=restart boots the guest again in the same process.
+# on_reboot=restart boots the guest again in the same process. A guest that
+# reboots at once is mostly between runs, where its control socket is down:
+# stop it with SIGINT, which the next run takes as a destroy.
 start "$NAME-again" "$GUESTS/shutdown-32.elf" --on-reboot restart --cmdline reason=reboot
 vm=${pids[-1]}
 sleep 1
-for _ in $(seq 50); do "$XENKVM" destroy "$NAME-again" 2>/dev/null && break; sleep 0.05; done
+kill -INT "$vm"
 wait "$vm"
 restarts=$(grep -c "restarting it" "$WORK/$NAME-again.err")
 [ "$restarts" -ge 2 ] && pass "on_reboot=restart restarts the guest ($restarts times)" ||

@@ -1,0 +1,42 @@
+# Sourced by the nested tier's L1 /init (run, pass, fail, expect_out come
+# from there): boots Debian's Linux as a PVH guest through the kvm transport.
+LINUX_CMDLINE="console=hvc0 loglevel=4"
+
+# linux_boot NAME VCPUS: boot to userspace, check the markers, power off.
+linux_boot() {
+	name=$1 vcpus=$2 online=0
+	[ "$vcpus" -gt 1 ] && online="0-$((vcpus - 1))"
+	run "$name" 0 --hypercall kvm --log-level warn --vcpus "$vcpus" --memory 512M \
+		--kernel /linux/vmlinuz --initrd /linux/initrd.gz --cmdline "$LINUX_CMDLINE" || return
+	expect_out "$name" "LINUX: userspace reached" &&
+		expect_out "$name" "LINUX: hypervisor type xen" &&
+		expect_out "$name" "LINUX: consoles hvc0" &&
+		expect_out "$name" "LINUX: cpus online $online ($vcpus in cpuinfo)" &&
+		expect_out "$name" "LINUX: powering off" || return
+	pass "$name"
+	# What the tier reports: time to userspace, -ENOSYS answers, Xen messages.
+	echo "NESTED: INFO $name: $(grep -o 'userspace reached at .*' /tmp/out | tr -d '\r')," \
+		"xenkvm run took $(($(date +%s) - T0)) s"
+	grep -i 'ENOSYS' /tmp/err | sed "s/^/NESTED: INFO $name: /"
+	[ "$vcpus" = 1 ] && grep 'LINUX: dmesg:' /tmp/out | tr -d '\r' | sed "s/^/NESTED: INFO $name: /"
+}
+
+linux_boot linux 1
+linux_boot linux-smp 4
+
+# The PV disk (xen-blkfront) and NIC (xen-netfront): a marker read from the
+# disk, one written back to it, and pings answered across the tap.
+T0=$(date +%s)
+dd if=/dev/zero of=/tmp/disk.img bs=1M count=8 2>/dev/null
+printf 'hello from the PV disk' | dd of=/tmp/disk.img conv=notrunc 2>/dev/null
+if run linux-pv 0 --hypercall kvm --log-level warn --memory 512M --kernel /linux/vmlinuz \
+	--initrd /linux/initrd.gz --cmdline "$LINUX_CMDLINE" --disk /tmp/disk.img --net tap=xk0; then
+	expect_out linux-pv "LINUX: disk xvda 16384 sectors, says: hello from the PV disk" &&
+		expect_out linux-pv "LINUX: disk written" &&
+		{ dd if=/tmp/disk.img bs=512 skip=1 count=1 2>/dev/null | grep -q "written by the Linux guest" ||
+			{ fail linux-pv "the guest's write is not in the disk image"; false; }; } &&
+		expect_out linux-pv "LINUX: eth0 .* up" &&
+		expect_out linux-pv "LINUX: ping6 3 packets transmitted, [1-9][0-9]* packets received" &&
+		pass linux-pv
+	grep 'LINUX: \(xen devices\|disk\|eth0\|ping6\)' /tmp/out | tr -d '\r' | sed 's/^/NESTED: INFO linux-pv: /'
+fi
