@@ -65,6 +65,7 @@ static const hcall_fn table[NR_HYPERCALLS] = {
 	[__HYPERVISOR_event_channel_op] = event_channel_op,
 	[__HYPERVISOR_vcpu_op] = vcpu_op,
 	[__HYPERVISOR_set_timer_op] = set_timer_op,
+	[__HYPERVISOR_vm_assist] = vm_assist_op,
 };
 
 static atomic_uchar unimplemented_logged[NR_HYPERCALLS];

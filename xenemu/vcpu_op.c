@@ -232,6 +232,38 @@ static long vcpu_get_runstate(struct hcall *hc, unsigned id)
 	return copy_to_guest(hc, hc->arg[2], &ci, sizeof(ci));
 }
 
+/* Copy the runstate to the guest's area. With the runstate update flag
+ * assist on, XEN_RUNSTATE_UPDATE is set in state_entry_time around the copy
+ * (its top byte alone, as Xen writes it) so the guest can tell a torn read. */
+static void runstate_publish(struct xen *x, uint8_t *p, struct vcpu_runstate_info *ri)
+{
+	struct compat_vcpu_runstate_info ci;
+	int flag = __atomic_load_n(&x->vm_assist, __ATOMIC_ACQUIRE) &
+		   (1u << VMASST_TYPE_runstate_update_flag);
+	size_t top = (x->shinfo_32bit ? offsetof(struct compat_vcpu_runstate_info, state_entry_time)
+				      : offsetof(struct vcpu_runstate_info, state_entry_time)) + 7;
+
+	if (!p)
+		return;
+	if (flag) {
+		ri->state_entry_time |= XEN_RUNSTATE_UPDATE;
+		__atomic_store_n(p + top, (uint8_t)(ri->state_entry_time >> 56), __ATOMIC_RELEASE);
+	}
+	if (!x->shinfo_32bit) {
+		memcpy(p, ri, sizeof(*ri));
+	} else {
+		ci = (struct compat_vcpu_runstate_info){ .state = ri->state,
+							 .state_entry_time = ri->state_entry_time };
+		memcpy(ci.time, ri->time, sizeof(ci.time));
+		memcpy(p, &ci, sizeof(ci));
+	}
+	if (flag) {
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		ri->state_entry_time &= ~XEN_RUNSTATE_UPDATE;
+		__atomic_store_n(p + top, (uint8_t)(ri->state_entry_time >> 56), __ATOMIC_RELEASE);
+	}
+}
+
 void runstate_set(struct xen *x, unsigned id, int state)
 {
 	struct xen_vcpu *xv = &x->vcpus[id];
@@ -244,17 +276,8 @@ void runstate_set(struct xen *x, unsigned id, int state)
 	xv->runstate_state = state;
 	xv->runstate_entry = now;
 	runstate_fill(xv, &ri);
-	if (xv->runstate_gpa) {
-		uint8_t *p = gmem_ptr(&x->vm->mem, xv->runstate_gpa, sizeof(ri));
-		if (p && !x->shinfo_32bit) {
-			memcpy(p, &ri, sizeof(ri));
-		} else if (p) {
-			struct compat_vcpu_runstate_info ci = { .state = ri.state,
-								.state_entry_time = ri.state_entry_time };
-			memcpy(ci.time, ri.time, sizeof(ci.time));
-			memcpy(p, &ci, sizeof(ci));
-		}
-	}
+	if (xv->runstate_gpa)
+		runstate_publish(x, gmem_ptr(&x->vm->mem, xv->runstate_gpa, sizeof(ri)), &ri);
 	pthread_mutex_unlock(&xv->lock);
 }
 

@@ -76,6 +76,7 @@ long sched_op(struct hcall *hc);
 long hvm_op(struct hcall *hc);
 long memory_op(struct hcall *hc);
 long multicall_op(struct hcall *hc);
+long vm_assist_op(struct hcall *hc);
 long grant_table_op(struct hcall *hc);
 
 #endif

@@ -94,6 +94,7 @@ struct xen {
 	 * replaced or removed from the physmap). max_pages is maxmem in pages;
 	 * 0 means the initial RAM (memory=). */
 	uint64_t max_pages;
+	uint32_t vm_assist; /* VMASST_TYPE_* bits the guest switched on */
 	uint64_t unmapped_pages;
 	/* The memory map XENMEM_memory_map returns; the guest may replace it. */
 	struct e820_entry *e820;

@@ -136,6 +136,34 @@ static void test_time_area(void)
                  kit_bad_ptrs[p]);
 }
 
+static long vm_assist(unsigned int cmd, unsigned int type)
+{
+    return hypercall2(__HYPERVISOR_vm_assist, cmd, type);
+}
+
+/* common/domain.c vm_assist(): an HVM guest may only switch the runstate
+ * update flag (HVM_VM_ASSIST_MASK); unknown commands are -ENOSYS. With it
+ * on, Xen sets XEN_RUNSTATE_UPDATE around each copy and clears it after. */
+static void test_update_flag(void)
+{
+    volatile struct vcpu_runstate_info *a = &area;
+    uint64_t before = a->state_entry_time;
+
+    check_eq(vm_assist(VMASST_CMD_enable, 0), -XEN_EINVAL,
+             "vm_assist(enable, 4gb_segments) is -EINVAL for an HVM guest");
+    check_eq(vm_assist(VMASST_CMD_enable, 64), -XEN_EINVAL, "vm_assist type 64 is -EINVAL");
+    check_eq(vm_assist(7, VMASST_TYPE_runstate_update_flag), -XEN_ENOSYS,
+             "vm_assist command 7 is -ENOSYS");
+    check_eq(vm_assist(VMASST_CMD_enable, VMASST_TYPE_runstate_update_flag), 0,
+             "vm_assist(enable, runstate_update_flag) returns 0");
+    block_for(3 * MS);
+    check_true(a->state_entry_time > before, "the area was updated with the flag on");
+    check_true(!(a->state_entry_time & XEN_RUNSTATE_UPDATE),
+               "XEN_RUNSTATE_UPDATE is clear once the update is done");
+    check_eq(vm_assist(VMASST_CMD_disable, VMASST_TYPE_runstate_update_flag), 0,
+             "vm_assist(disable, runstate_update_flag) returns 0");
+}
+
 void guest_main(void)
 {
     unsigned int nr_vcpus;
@@ -150,6 +178,7 @@ void guest_main(void)
     kit_port_bind(timer_port, 0, NULL);
     kit_sti();
     test_runstate(nr_vcpus);
+    test_update_flag();
     test_time_area();
     kit_cli();
 }

@@ -534,6 +534,24 @@ static long multicall(int abi64, uint64_t list, uint64_t nr)
 	return call(abi64, __HYPERVISOR_multicall, list, nr, 0);
 }
 
+/* common/domain.c: an HVM guest may switch only the runstate update flag. */
+START_TEST(vm_assist_only_the_runstate_flag)
+{
+	ck_assert_int_eq(call(_i, __HYPERVISOR_vm_assist, VMASST_CMD_enable, 0, 0), -XEN_EINVAL);
+	ck_assert_int_eq(call(_i, __HYPERVISOR_vm_assist, VMASST_CMD_enable, 32, 0), -XEN_EINVAL);
+	ck_assert_int_eq(call(_i, __HYPERVISOR_vm_assist, 9, VMASST_TYPE_runstate_update_flag, 0),
+			 -XEN_ENOSYS);
+	ck_assert_int_eq(call(_i, __HYPERVISOR_vm_assist, VMASST_CMD_enable,
+			      VMASST_TYPE_runstate_update_flag, 0),
+			 0);
+	ck_assert_uint_eq(x.vm_assist, 1u << VMASST_TYPE_runstate_update_flag);
+	ck_assert_int_eq(call(_i, __HYPERVISOR_vm_assist, VMASST_CMD_disable,
+			      VMASST_TYPE_runstate_update_flag, 0),
+			 0);
+	ck_assert_uint_eq(x.vm_assist, 0);
+}
+END_TEST
+
 START_TEST(multicall_writes_each_result)
 {
 	uint64_t v = 0x1234;
@@ -796,6 +814,7 @@ static Suite *hypercall_suite(void)
 	tcase_add_checked_fixture(disp, setup, teardown);
 	tcase_add_loop_test(disp, user_mode_is_refused, 0, 2);
 	tcase_add_test(disp, nonexistent_hypercalls_are_enosys);
+	tcase_add_loop_test(disp, vm_assist_only_the_runstate_flag, 0, 2);
 	tcase_add_loop_test(disp, unimplemented_hypercalls_are_enosys, 0, 2);
 	tcase_add_test(disp, abi32_ignores_upper_halves);
 	tcase_add_test(disp, abi64_keeps_upper_halves);
