@@ -46,9 +46,12 @@ $(BUILD)/libxenkvm.a: $(LIB_OBJS)
 $(BUILD)/xenkvm: $(BUILD)/vmm/main.o $(BUILD)/libxenkvm.a $(BUILD)/default_guest.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libxenkvm.a $(BUILD)/default_guest.o
+# Unit tests share guest_ram.c (a VM and Xen state built without KVM).
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/unit/guest_ram.o $(BUILD)/libxenkvm.a \
+		$(BUILD)/default_guest.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libxenkvm.a $(BUILD)/default_guest.o $(LIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/tests/unit/guest_ram.o $(BUILD)/libxenkvm.a \
+		$(BUILD)/default_guest.o $(LIBS) $(CHECK_LIBS)
 
 # The 32-bit compat layouts we declare are checked against the real headers compiled for i386.
 check-abi:

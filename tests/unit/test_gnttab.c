@@ -20,46 +20,19 @@
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
 
-#define RAM_SIZE (16ULL << 20)
+#include "guest_ram.h"
+
 #define ARG 0x10000ULL      /* a call's argument struct(s) */
 #define BUF 0x20000ULL      /* a frame list */
 #define PAGE_A 0x40000ULL   /* pages granted and copied */
 #define PAGE_B 0x41000ULL
 #define MAPPED 0x50000ULL   /* where the guest maps its own grant */
-#define PT_ROOT 0x100000ULL
 #define BAD_GVA 0x80000000ULL
 #define HOLE_GFN 0xd0000ULL /* in the MMIO hole: no RAM there */
 
-static const struct guest_paging flat32 = { .cr0 = 0x11 };
-static const struct guest_paging flat64 = { .cr0 = 0x80010011, .cr3 = PT_ROOT, .cr4 = 0x20,
-					    .efer = 0x500 };
-static struct vm vm;
-static struct xen x;
 
 /* ---- guest memory and calls ---- */
 
-static uint8_t *gptr(uint64_t gpa, size_t len)
-{
-	uint8_t *p = gmem_ptr(&vm.mem, gpa, len);
-
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
-
-static void put(uint64_t gpa, const void *src, size_t len)
-{
-	memcpy(gptr(gpa, len), src, len);
-}
-
-static void get(uint64_t gpa, void *dst, size_t len)
-{
-	memcpy(dst, gptr(gpa, len), len);
-}
-
-static void put_u64(uint64_t gpa, uint64_t v)
-{
-	put(gpa, &v, sizeof(v));
-}
 
 static void setup(void)
 {
@@ -73,9 +46,7 @@ static void setup(void)
 	ck_assert_int_eq(gnttab_create(&x.gnttab, &vm.mem, GNTTAB_DEFAULT_MAX_FRAMES,
 				       PAGE_A >> 12, PAGE_B >> 12),
 			 0);
-	put_u64(PT_ROOT, (PT_ROOT + 0x1000) | 3);
-	for (uint64_t i = 0; i < 4; i++)
-		put_u64(PT_ROOT + 0x1000 + i * 8, (i << 30) | 0x83);
+	identity_map();
 }
 
 static void teardown(void)

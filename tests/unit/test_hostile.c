@@ -26,39 +26,21 @@
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
 
-#define RAM_SIZE (16ULL << 20)
+#include "guest_ram.h"
+
 #define ARG 0x10000ULL
 #define ARG2 0x11000ULL
-#define PT_ROOT 0x100000ULL
 #define GRANT_GFN 0x200ULL  /* grant frame 0, placed over RAM */
 #define HOLE_GFN 0x2000ULL  /* 32 MiB: past RAM, a hole */
 #define PAGE_A 0x300000ULL  /* a RAM page to copy into */
 
-static const struct guest_paging flat64 = { .cr0 = 0x80010011, .cr3 = PT_ROOT, .cr4 = 0x20,
-					    .efer = 0x500 };
 
-static struct vm vm;
-static struct xen x;
 static struct console con;
 static int null_fd;
 
-static void *gptr(uint64_t gpa, size_t len)
-{
-	void *p = gmem_ptr(&vm.mem, gpa, len);
-
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
-
-static void put(uint64_t gpa, const void *src, size_t len)
-{
-	memcpy(gptr(gpa, len), src, len);
-}
 
 static void setup(void)
 {
-	uint64_t pml4 = (PT_ROOT + 0x1000) | 3;
-
 	memset(&vm, 0, sizeof(vm));
 	memset(&x, 0, sizeof(x));
 	ck_assert_int_eq(gmem_init(&vm.mem, RAM_SIZE, NULL, NULL), 0);
@@ -87,12 +69,7 @@ static void setup(void)
 	ck_assert_int_eq(gnttab_create(&x.gnttab, &vm.mem, GNTTAB_DEFAULT_MAX_FRAMES, 0xfeff8,
 				       0xfeffb),
 			 0);
-	/* Long mode, the low 4 GiB identity-mapped by 1 GiB pages. */
-	put(PT_ROOT, &pml4, 8);
-	for (uint64_t i = 0; i < 4; i++) {
-		uint64_t pdpte = (i << 30) | 0x83;
-		put(PT_ROOT + 0x1000 + i * 8, &pdpte, 8);
-	}
+	identity_map();
 }
 
 static void teardown(void)

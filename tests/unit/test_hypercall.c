@@ -27,55 +27,22 @@
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
 
-#define RAM_SIZE (16ULL << 20)
+#include "guest_ram.h"
+
 #define ARG 0x10000ULL  /* a call's argument struct */
 #define BUF 0x20000ULL  /* the buffer it points to */
 #define LIST 0x30000ULL /* multicall entries */
-#define PT_ROOT 0x100000ULL /* 64-bit calls run with an identity map from here */
 #define BAD_GVA 0x80000000ULL /* below 4 GiB, outside RAM */
 
 /* Paging off for the 32-bit ABI; for the 64-bit one, long mode with the low
  * 4 GiB identity-mapped by 1 GiB pages (see identity_map). */
-static const struct guest_paging flat32 = { .cr0 = 0x11 };
-static const struct guest_paging flat64 = { .cr0 = 0x80010011, .cr3 = PT_ROOT, .cr4 = 0x20,
-					    .efer = 0x500 };
 
-static struct vm vm;
-static struct xen x;
 static struct console con;
 static int out_pipe[2];
 
 /* ---- guest memory ---- */
 
-static uint8_t *gptr(uint64_t gpa, size_t len)
-{
-	uint8_t *p = gmem_ptr(&vm.mem, gpa, len);
 
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
-
-static void put(uint64_t gpa, const void *src, size_t len)
-{
-	memcpy(gptr(gpa, len), src, len);
-}
-
-static void get(uint64_t gpa, void *dst, size_t len)
-{
-	memcpy(dst, gptr(gpa, len), len);
-}
-
-static void put_u64(uint64_t gpa, uint64_t v)
-{
-	put(gpa, &v, sizeof(v));
-}
-
-static void identity_map(void)
-{
-	put_u64(PT_ROOT, (PT_ROOT + 0x1000) | 3);
-	for (uint64_t i = 0; i < 4; i++)
-		put_u64(PT_ROOT + 0x1000 + i * 8, (i << 30) | 0x83); /* P RW PS */
-}
 
 /* ---- fixture: a VM and its Xen state, without KVM ---- */
 

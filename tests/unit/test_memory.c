@@ -20,30 +20,14 @@
 #include "xenkvm/xen.h"
 #include "xenkvm/xenstore.h"
 
-#define RAM_SIZE (16ULL << 20)
+#include "guest_ram.h"
+
 #define RAM_PAGES (RAM_SIZE / 4096)
 #define ARG 0x10000ULL
 #define LIST 0x20000ULL
-#define PT_ROOT 0x100000ULL
 #define BALLOON 0x800ULL /* gfn 8 MiB: 2 MiB aligned, unused here */
 
-static const struct guest_paging flat32 = { .cr0 = 0x11 };
-static const struct guest_paging flat64 = { .cr0 = 0x80010011, .cr3 = PT_ROOT, .cr4 = 0x20,
-					    .efer = 0x500 };
-static struct vm vm;
-static struct xen x;
 
-static void put(uint64_t gpa, const void *src, size_t len)
-{
-	void *p = gmem_ptr(&vm.mem, gpa, len);
-	ck_assert_ptr_nonnull(p);
-	memcpy(p, src, len);
-}
-
-static void put_u64(uint64_t gpa, uint64_t v)
-{
-	put(gpa, &v, 8);
-}
 
 static void setup(void)
 {
@@ -54,9 +38,7 @@ static void setup(void)
 	vm.xen = &x;
 	x.shared_info_gfn = ~0ULL;
 	pthread_mutex_init(&x.lock, NULL);
-	put_u64(PT_ROOT, (PT_ROOT + 0x1000) | 3);
-	for (uint64_t i = 0; i < 4; i++)
-		put_u64(PT_ROOT + 0x1000 + i * 8, (i << 30) | 0x83);
+	identity_map();
 }
 
 static void teardown(void)
