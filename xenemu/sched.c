@@ -161,9 +161,7 @@ static long sched_poll(struct hcall *hc)
 		if (xv->wake_gen != gen)
 			continue;
 		if (timeout) {
-			uint64_t abs = hc->xen->time_base_ns + timeout;
-			struct timespec ts = { .tv_sec = (time_t)(abs / 1000000000ULL),
-					       .tv_nsec = (long)(abs % 1000000000ULL) };
+			struct timespec ts = xen_time_to_monotonic(hc->xen, timeout);
 			pthread_cond_timedwait(&xv->wake, &xv->lock, &ts);
 		} else {
 			pthread_cond_wait(&xv->wake, &xv->lock);

@@ -1,5 +1,10 @@
 /* Xen system time and the pvclock in shared_info. The guest sees the raw,
- * stable host TSC, so one (TSC, ns) pair with a fixed scale stays exact. */
+ * stable host TSC, so one (TSC, ns) pair with a fixed scale stays exact.
+ * Xen system time is that same TSC scaled the same way, not the host's
+ * CLOCK_MONOTONIC: a host whose TSC rate and tsc_khz disagree (seen under
+ * nested KVM on QEMU TCG) would otherwise let the guest's clock and the
+ * deadlines it sets drift apart by seconds, and its timers fire that late,
+ * or in a storm. CLOCK_MONOTONIC only tells the host when to wake up. */
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
@@ -23,11 +28,6 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t xen_system_time_ns(const struct xen *x)
-{
-	return monotonic_ns() - x->time_base_ns;
-}
-
 /* Xen's set_time_scale: ns = ((tsc << shift) * mul) >> 32, with mul < 2^32. */
 static void time_scale(uint64_t tsc_hz, uint32_t *mul, int8_t *shift)
 {
@@ -44,6 +44,35 @@ static void time_scale(uint64_t tsc_hz, uint32_t *mul, int8_t *shift)
 	}
 	*mul = (uint32_t)((NS_PER_SEC << 32) / tps);
 	*shift = (int8_t)s;
+}
+
+/* The pvclock formula: ((tsc_delta << shift) * mul) >> 32. */
+static uint64_t tsc_to_ns(uint64_t delta, uint32_t mul, int8_t shift)
+{
+	delta = shift < 0 ? delta >> -shift : delta << shift;
+	return (uint64_t)(((unsigned __int128)delta * mul) >> 32);
+}
+
+uint64_t xen_system_time_ns(const struct xen *x)
+{
+	return tsc_to_ns(__rdtsc() - x->tsc_base, x->tsc_mul, x->tsc_shift);
+}
+
+/* System time 0 is now; tsc_khz must be set. */
+void xen_time_init(struct xen *x)
+{
+	time_scale(x->tsc_khz * 1000, &x->tsc_mul, &x->tsc_shift);
+	x->tsc_base = __rdtsc();
+}
+
+struct timespec xen_time_to_monotonic(const struct xen *x, uint64_t system_ns)
+{
+	uint64_t now = xen_system_time_ns(x), abs = monotonic_ns();
+
+	if (system_ns > now)
+		abs += system_ns - now;
+	return (struct timespec){ .tv_sec = (time_t)(abs / NS_PER_SEC),
+				  .tv_nsec = (long)(abs % NS_PER_SEC) };
 }
 
 /* The version protocol: odd while writing, so readers retry. */
@@ -77,13 +106,13 @@ static void fill_wallclock(volatile uint32_t *version, volatile uint32_t *sec,
 void xen_time_update_shared_info(struct xen *x)
 {
 	struct timespec rt;
-	uint64_t tsc = __rdtsc(), now = xen_system_time_ns(x), boot_ns;
-	uint32_t mul;
-	int8_t shift;
+	uint64_t tsc = __rdtsc(), now = tsc_to_ns(tsc - x->tsc_base, x->tsc_mul, x->tsc_shift);
+	uint64_t boot_ns;
+	uint32_t mul = x->tsc_mul;
+	int8_t shift = x->tsc_shift;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	boot_ns = (uint64_t)rt.tv_sec * NS_PER_SEC + (uint64_t)rt.tv_nsec - now;
-	time_scale(x->tsc_khz * 1000, &mul, &shift);
 	pthread_mutex_lock(&x->lock);
 	/* vcpu_info.time is at offset 32 in both layouts. */
 	for (unsigned i = 0; i < x->vm->nvcpus; i++) {

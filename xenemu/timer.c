@@ -16,7 +16,6 @@
 #include "xenkvm/log.h"
 #include "xenkvm/vm.h"
 
-#define NS_PER_SEC 1000000000ULL
 
 /* Arm the timerfd for the next expiry; called with xv->lock held. */
 static void timer_program(struct xen *x, struct xen_vcpu *xv)
@@ -26,12 +25,10 @@ static void timer_program(struct xen *x, struct xen_vcpu *xv)
 
 	if (xv->period_ns && (!next || xv->periodic_next < next))
 		next = xv->periodic_next;
-	if (next) {
-		/* Absolute CLOCK_MONOTONIC; a deadline in the past fires at once. */
-		uint64_t abs = x->time_base_ns + next;
-		its.it_value.tv_sec = (time_t)(abs / NS_PER_SEC);
-		its.it_value.tv_nsec = (long)(abs % NS_PER_SEC);
-	}
+	/* A deadline in the past fires at once; one the host clock reaches a
+	 * little early is re-armed by timer_fire. */
+	if (next)
+		its.it_value = xen_time_to_monotonic(x, next);
 	timerfd_settime(xv->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 

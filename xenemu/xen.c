@@ -128,7 +128,6 @@ static int events_init(struct xen *x)
 int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_transport t,
 	     struct console *con, char *err, size_t errlen)
 {
-	struct timespec ts;
 	uint8_t *page;
 	int rc;
 
@@ -144,14 +143,13 @@ int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_trans
 	vm->xen = x;
 	vm->hooks.stop = stop_hook;
 	vm->hooks.pre_run = xen_vcpu_pre_run;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	x->time_base_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	x->params = calloc(HVM_NR_PARAMS, sizeof(*x->params));
 	x->e820 = calloc(XEN_E820_MAX, sizeof(*x->e820));
 	if (!x->params || !x->e820 || read_tsc_khz(x) < 0) {
 		snprintf(err, errlen, "Xen state: %s", strerror(errno ? errno : ENOMEM));
 		return -1;
 	}
+	xen_time_init(x);
 	rc = gmem_alloc_page(&vm->mem, &x->shared_info_off, &page);
 	if (rc == 0) {
 		x->shared_info = page;

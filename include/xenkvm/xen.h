@@ -86,7 +86,11 @@ struct xen {
 	int shinfo_32bit;         /* latched from the guest's mode, as Xen does */
 	int shutdown_code;        /* SCHEDOP_shutdown_code, or -1 */
 	uint64_t tsc_khz;
-	uint64_t time_base_ns;    /* CLOCK_MONOTONIC at VM start: system time 0 */
+	/* Xen system time: the host TSC since tsc_base, scaled as the guest's
+	 * pvclock scales it (xenemu/time.c). */
+	uint64_t tsc_base;
+	uint32_t tsc_mul;
+	int8_t tsc_shift;
 	struct console *console;
 	/* The reservation (xenemu/memory*.c, under lock): the domain owns the
 	 * populated RAM frames plus unmapped_pages (pages Xen would keep
@@ -127,6 +131,9 @@ int xen_kvm_transport_available(int kvm_fd);
 
 /* Xen system time (ns since VM start) and the pvclock fill of shared_info. */
 uint64_t xen_system_time_ns(const struct xen *x);
+void xen_time_init(struct xen *x);
+/* When the host's CLOCK_MONOTONIC reaches a system time (now if past). */
+struct timespec xen_time_to_monotonic(const struct xen *x, uint64_t system_ns);
 void xen_time_update_shared_info(struct xen *x);
 
 /* The domain shuts down for a SHUTDOWN_* reason (SCHEDOP_shutdown, ACPI S5). */

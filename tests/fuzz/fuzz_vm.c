@@ -145,7 +145,6 @@ void fuzz_vm_create(struct fuzz_vm *f, uint64_t ram, unsigned nvcpus, int store)
 {
 	struct xen *x = &f->x;
 	struct e820_entry e820[BOOT_E820_MAX];
-	struct timespec ts;
 
 	memset(f, 0, sizeof(*f));
 	f->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -164,8 +163,7 @@ void fuzz_vm_create(struct fuzz_vm *f, uint64_t ram, unsigned nvcpus, int store)
 	x->shutdown_code = -1;
 	x->gsi_trigger_fd = x->gsi_resample_fd = x->store_kick_fd = -1;
 	x->tsc_khz = 2000000;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	x->time_base_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	xen_time_init(x);
 	pthread_mutex_init(&x->lock, NULL);
 	vcpus_init(f, nvcpus);
 	x->params = calloc(HVM_NR_PARAMS, sizeof(*x->params));

@@ -60,6 +60,7 @@ static void setup(void)
 	x.shutdown_code = -1;
 	x.gsi_trigger_fd = x.gsi_resample_fd = -1;
 	x.tsc_khz = 2000000;
+	xen_time_init(&x);
 	pthread_mutex_init(&x.lock, NULL);
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
 		pthread_mutex_init(&x.vcpus[i].lock, NULL);

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include <xen/xen.h>
 #include <xen/features.h>
@@ -67,6 +69,7 @@ static void setup(void)
 	x.shutdown_code = -1;
 	x.gsi_trigger_fd = x.gsi_resample_fd = -1;
 	x.tsc_khz = 2000000;
+	xen_time_init(&x);
 	x.console = &con;
 	pthread_mutex_init(&x.lock, NULL);
 	for (unsigned i = 0; i < sizeof(x.vcpus) / sizeof(x.vcpus[0]); i++) {
@@ -501,6 +504,51 @@ static long multicall(int abi64, uint64_t list, uint64_t nr)
 	return call(abi64, __HYPERVISOR_multicall, list, nr, 0);
 }
 
+/* The guest's clock (the pvclock in its vcpu_info) and Xen system time,
+ * which its timer deadlines are in, must be one clock even on a host whose
+ * tsc_khz is wrong: here it is off by 10x or more, and after 20 ms the two
+ * still agree to the microsecond. */
+static uint64_t guest_pvclock_now(void)
+{
+	const struct vcpu_time_info *t = &((struct shared_info *)x.shared_info)->vcpu_info[0].time;
+	uint64_t delta = __rdtsc() - t->tsc_timestamp;
+
+	delta = t->tsc_shift < 0 ? delta >> -t->tsc_shift : delta << t->tsc_shift;
+	return t->system_time + (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+}
+
+START_TEST(pvclock_is_xen_system_time)
+{
+	struct timespec pause = { .tv_nsec = 20000000 };
+	int64_t diff;
+
+	x.tsc_khz = 100000;
+	xen_time_init(&x);
+	xen_time_update_shared_info(&x);
+	nanosleep(&pause, NULL);
+	diff = (int64_t)(guest_pvclock_now() - xen_system_time_ns(&x));
+	ck_assert_msg(diff > -1000000 && diff < 1000, "pvclock - system time = %lld ns", (long long)diff);
+}
+END_TEST
+
+/* A deadline 50 ms ahead in system time is about 50 ms ahead on the host's
+ * CLOCK_MONOTONIC (the rates differ only as much as tsc_khz is off); one in
+ * the past is now. */
+START_TEST(deadline_to_host_clock)
+{
+	struct timespec now, at;
+	int64_t ahead;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	at = xen_time_to_monotonic(&x, xen_system_time_ns(&x) + 50000000);
+	ahead = (at.tv_sec - now.tv_sec) * 1000000000LL + (at.tv_nsec - now.tv_nsec);
+	ck_assert_msg(ahead > 49000000 && ahead < 60000000, "ahead %lld ns", (long long)ahead);
+	at = xen_time_to_monotonic(&x, 1);
+	ahead = (at.tv_sec - now.tv_sec) * 1000000000LL + (at.tv_nsec - now.tv_nsec);
+	ck_assert_msg(ahead >= 0 && ahead < 10000000, "past deadline %lld ns ahead", (long long)ahead);
+}
+END_TEST
+
 /* common/domain.c: an HVM guest may switch only the runstate update flag. */
 START_TEST(vm_assist_only_the_runstate_flag)
 {
@@ -785,6 +833,8 @@ static Suite *hypercall_suite(void)
 	tcase_add_loop_test(disp, unimplemented_hypercalls_are_enosys, 0, 2);
 	tcase_add_test(disp, abi32_ignores_upper_halves);
 	tcase_add_test(disp, abi64_keeps_upper_halves);
+	tcase_add_test(disp, pvclock_is_xen_system_time);
+	tcase_add_test(disp, deadline_to_host_clock);
 	suite_add_tcase(s, disp);
 
 	tcase_add_checked_fixture(ver, setup, teardown);
