@@ -77,7 +77,13 @@ run emulation-failure 8 --kernel "$GUESTS/shutdown-64.elf" --cmdline reason=emul
 timeout 60 "$XENKVM" run --timeout 2 --kernel "$GUESTS/shutdown-32.elf" --cmdline reason=hang \
 	>"$WORK/out" 2>"$WORK/err" </dev/null
 got=$?
-[ "$got" = 124 ] && expect_err timeout "timeout" && pass timeout || { [ "$got" = 124 ] || fail timeout "exit status $got, expected 124"; }
+if [ "$got" != 124 ]; then
+	fail timeout "exit status $got, expected 124"
+elif [ "$(grep -c 'still running after' "$WORK/err")" != 1 ]; then
+	fail timeout "the timeout is not said exactly once: $(cat "$WORK/err")"
+else
+	pass timeout
+fi
 
 # SIGTERM asks for a graceful shutdown; a guest that ignores it is destroyed
 # after --shutdown-grace, or at once on a second SIGTERM.
