@@ -1,6 +1,9 @@
 # Sourced by the nested tier's L1 /init (run, pass, fail, expect_out come
 # from there): boots Debian's Linux as a PVH guest through the kvm transport.
 LINUX_CMDLINE="console=hvc0 loglevel=4"
+# A Linux boot under nested KVM on QEMU TCG takes 20-70 s, more on a loaded
+# machine: its limit is generous, the point being that it ends.
+RUN_TIMEOUT=300
 
 # linux_boot NAME VCPUS: boot to userspace, check the markers, power off.
 linux_boot() {
