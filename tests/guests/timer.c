@@ -173,7 +173,12 @@ static void test_periodic(unsigned int nr_vcpus)
     kit_sti();
     t0 = kit_now();
     check_eq(periodic(0, MS), 0, "set_periodic_timer(1 ms) returns 0");
+    /* 20 ms, or up to 500 ms while fewer than 5 ticks came: a host too busy
+     * to run the timer thread drops ticks (Xen does not replay them), which
+     * a one-shot timer mistaken for a periodic one could never make up. */
     kit_spin_until(t0 + 20 * MS);
+    while (ticks() - n < 5 && kit_now() < t0 + 500 * MS)
+        kit_spin_until(kit_now() + MS);
     check_eq(HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0,
              "stop_periodic_timer returns 0");
     t1 = kit_now();
@@ -181,7 +186,7 @@ static void test_periodic(unsigned int nr_vcpus)
     /* At most one tick at once plus one per elapsed period. */
     most = (unsigned long)((t1 - t0) / MS) + 1;
     printf("# periodic 1 ms: %lu ticks in %llu us\n", got, (unsigned long long)(t1 - t0) / 1000);
-    check_true(got >= 5, "periodic 1 ms: several ticks in 20 ms (got %lu)", got);
+    check_true(got >= 5, "periodic 1 ms: several ticks (got %lu)", got);
     check_true(got <= most, "periodic 1 ms: no more ticks than periods (%lu <= %lu)", got, most);
     kit_spin_until(kit_now() + 2 * MS); /* a tick in flight at the stop */
     expect_silence("stopped periodic timer", ticks(), 10 * MS);
