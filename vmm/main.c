@@ -556,13 +556,13 @@ static int run_vm(const struct run_config *c, int *restart)
 		goto out_vm;
 	}
 	m.loop = evloop_create();
-	if (!m.loop || xen_init(&xen, &vm, m.loop, c->transport, &con, err, sizeof(err)) < 0) {
+	if (!m.loop || xen_init(&xen, &vm, m.loop, c->transport, c->policy, &con, err,
+					 sizeof(err)) < 0) {
 		fprintf(stderr, "xenkvm: %s\n", err);
 		status = c->transport == TRANSPORT_KVM ? EXIT_BAD_INPUT : EXIT_VMM_ERROR;
 		goto out_xen;
 	}
 	xen_set_memory_map(&xen, boot.e820, boot.e820_n);
-	xen.policy = c->policy;
 	xen_time_set_granularity(&xen, c->time_granularity_ns);
 	xen.max_pages = c->maxmem / GUEST_PAGE_SIZE; /* ballooning stays below maxmem */
 	m.xs = store_start(&m, &xen, err, sizeof(err));

@@ -463,6 +463,12 @@ static enum action decide(const struct hcall_policy *p, unsigned nr, uint32_t su
 	return p->family[nr] != NO_RULE ? p->family[nr] : p->dflt;
 }
 
+int policy_allows(const struct hcall_policy *p, unsigned nr, uint32_t subop)
+{
+	return !p || nr >= NR_HYPERCALLS ||
+	       decide(p, nr, families[nr].has_subops ? subop : 0) == ALLOW;
+}
+
 long policy_check(struct hcall_policy *p, const struct hcall *hc)
 {
 	unsigned nr;

@@ -6,6 +6,7 @@
 #define XENKVM_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct hcall;
 struct hcall_policy;
@@ -28,6 +29,10 @@ void policy_describe(const struct hcall_policy *p, char *buf, size_t len);
 /* For hypercall_dispatch, after the CPL check: 0 to go on, or -XEN_EPERM
  * (counted, and logged the first time for its family and sub-op). */
 long policy_check(struct hcall_policy *p, const struct hcall *hc);
+
+/* Would a call of family nr, sub-op subop, go on? (NULL: allows all.) For
+ * what answers calls outside the dispatcher (KVM's in-kernel XENVER_version). */
+int policy_allows(const struct hcall_policy *p, unsigned nr, uint32_t subop);
 
 /* Calls denied so far: of family nr, and in all. */
 unsigned long long policy_denied(const struct hcall_policy *p, unsigned nr);

@@ -38,6 +38,7 @@ struct evtchn_state;
 struct gnttab;
 struct evloop;
 struct xenstore;
+struct hcall_policy;
 
 struct xen_vcpu {
 	struct xen *xen;
@@ -124,9 +125,11 @@ struct xen {
 	uint64_t time_rng;          /* xorshift state for the read times */
 };
 
-/* Set up the Xen personality on a created VM: transport, special pages, time. */
+/* Set up the Xen personality on a created VM: transport, special pages, time.
+ * policy (NULL: allow all) is the VM's hypercall policy; the transport needs
+ * it, as KVM can answer a call in the kernel where no policy is seen. */
 int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_transport t,
-	     struct console *con, char *err, size_t errlen);
+	     struct hcall_policy *policy, struct console *con, char *err, size_t errlen);
 void xen_destroy(struct xen *x);
 /* Serve the guest's XenStore ring (at XENSTORE_GFN, port STORE_EVTCHN_PORT) from xs. */
 int xen_attach_store(struct xen *x, struct xenstore *xs);

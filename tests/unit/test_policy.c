@@ -147,6 +147,24 @@ START_TEST(parse_bad_input)
 }
 END_TEST
 
+/* What the kvm transport asks before KVM answers XENVER_version itself. */
+START_TEST(allows_answers_outside_the_dispatcher)
+{
+	ck_assert_int_eq(policy_allows(NULL, __HYPERVISOR_xen_version, XENVER_version), 1);
+	ck_assert_int_eq(rules(NULL, "default=deny,allow=xen_version:version", NULL), 0);
+	ck_assert_int_eq(policy_allows(pol, __HYPERVISOR_xen_version, XENVER_version), 1);
+	ck_assert_int_eq(policy_allows(pol, __HYPERVISOR_xen_version, XENVER_pagesize), 0);
+	ck_assert_int_eq(policy_allows(pol, __HYPERVISOR_multicall, 0), 0);
+	ck_assert_int_eq(policy_allows(pol, NR_HYPERCALLS, 0), 1);
+	ck_assert_int_eq(rules(NULL, "deny=xen_version", NULL), 0);
+	ck_assert_int_eq(policy_allows(pol, __HYPERVISOR_xen_version, XENVER_version), 0);
+	ck_assert_int_eq(policy_allows(pol, __HYPERVISOR_console_io, CONSOLEIO_write), 1);
+	/* A family without sub-ops ignores the one asked about. */
+	ck_assert_int_eq(rules(NULL, "deny=multicall", NULL), 0);
+	ck_assert_int_eq(policy_allows(pol, __HYPERVISOR_multicall, 7), 0);
+}
+END_TEST
+
 /* ---- the command line and xl.cfg ---- */
 
 static struct run_config rc;
@@ -628,6 +646,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(parse, parse_families_and_subops);
 	tcase_add_test(parse, parse_allow_list_and_specificity);
 	tcase_add_test(parse, parse_bad_input);
+	tcase_add_test(parse, allows_answers_outside_the_dispatcher);
 	suite_add_tcase(s, parse);
 
 	tcase_add_checked_fixture(cli, NULL, cli_teardown);
