@@ -11,6 +11,7 @@
 
 #include "xenkvm/cli.h"
 #include "xenkvm/guest_mem.h"
+#include "xenkvm/policy.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xlcfg.h"
 
@@ -23,14 +24,16 @@ void cli_usage_run(void)
 	       "                  [--console stdio|pty|file:PATH] [--xenstore-socket PATH]\n"
 	       "                  [--shutdown-grace SECS] [--on-poweroff ACTION]\n"
 	       "                  [--on-reboot ACTION] [--on-crash ACTION] [--on-watchdog ACTION]\n"
-	       "                  [--trace FILE]\n"
+	       "                  [--trace FILE] [--hypercall-policy RULES]...\n"
+	       "                  [--time-granularity DURATION]\n"
 	       "                  [--disk PATH[,ro][,vdev=xvda]]... [--net tap=NAME[,mac=MAC]]...\n"
 	       "\n"
 	       "Boots a Xen PVH kernel (ELF or bzImage) on KVM; with no kernel, an\n"
 	       "embedded demo guest. The guest console is on stdout.\n"
 	       "CONFIG is an xl.cfg(5) file (name, type=\"pvh\", kernel, ramdisk, cmdline,\n"
 	       "root, extra, memory, maxmem, vcpus, maxvcpus, disk, vif, on_poweroff,\n"
-	       "on_reboot, on_crash, on_watchdog, uuid, serial); KEY=VALUE arguments\n"
+	       "on_reboot, on_crash, on_watchdog, uuid, serial, and xenkvm's own\n"
+	       "xenkvm_hypercall_policy and xenkvm_time_granularity); KEY=VALUE arguments\n"
 	       "override it in the same syntax (e.g. memory=512 'extra=\"quiet\"'), and\n"
 	       "flags override both (--disk and --net replace the file's lists).\n"
 	       "SIZE is MiB by default, or takes a K, M, G or T suffix (default 256M);\n"
@@ -40,6 +43,13 @@ void cli_usage_run(void)
 	       "or preserve (keep the VM paused until `xenkvm destroy`). Without CONFIG\n"
 	       "every action is destroy; with one, xl's defaults (on_reboot=restart).\n"
 	       "--trace FILE records every hypercall (see xenkvm trace-stats FILE).\n"
+	       "--hypercall-policy RULES: comma-separated default=allow|deny,\n"
+	       "allow=TARGET and deny=TARGET, TARGET a hypercall (memory_op, sched_op...)\n"
+	       "or hypercall:sub-op (memory_op:decrease_reservation, hvm_op:10); a denied\n"
+	       "call gets -EPERM and is counted in xenkvm stats.\n"
+	       "--time-granularity DURATION (ns, or a ns/us/ms/s suffix, at most 1s)\n"
+	       "coarsens the time hypercalls return (HVMOP_get_time, the wallclock,\n"
+	       "runstate times); the TSC-based pvclock is not affected.\n"
 	       "On a terminal the console is raw: Ctrl-] then q destroys the guest, then s\n"
 	       "asks it to shut down, then Ctrl-] sends Ctrl-]. SIGTERM asks the guest to\n"
 	       "power off (control/shutdown); a second one, or --shutdown-grace seconds\n"
@@ -77,6 +87,32 @@ int cli_parse_size(const char *s, uint64_t *bytes)
 		return -1;
 	*bytes = (uint64_t)v << shift;
 	return 0;
+}
+
+const char *cli_parse_granularity(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t ns;
+	} units[] = { { "", 1 }, { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+		      { "s", 1000000000 } };
+	const char *why = "not a duration (a number of ns, or with a ns, us, ms or s suffix)";
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return why;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	for (size_t i = 0; !errno && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix))
+			continue;
+		if (v > 1000000000ULL / units[i].ns)
+			return "more than 1 s";
+		*ns = v * units[i].ns;
+		return NULL;
+	}
+	return why;
 }
 
 static int memory_ok(uint64_t bytes)
@@ -390,6 +426,37 @@ static int key_serial(struct cfg_ctx *cx, const struct xlcfg_setting *s)
 	return 0;
 }
 
+/* xenkvm_hypercall_policy = [ "default=deny", "allow=xen_version", ... ]
+ * (or one string): the rules of --hypercall-policy, which replaces them. */
+static int key_policy(struct cfg_ctx *cx, const struct xlcfg_setting *s)
+{
+	const struct xlcfg_value *v = &s->value;
+	char why[256];
+
+	policy_free(cx->c->policy);
+	if (!(cx->c->policy = policy_create()))
+		return key_error(cx, s, "out of memory");
+	for (size_t i = 0; i < (v->kind == XLCFG_LIST ? v->nitems : 1); i++) {
+		const struct xlcfg_value *item = v->kind == XLCFG_LIST ? &v->items[i] : v;
+		if (item->kind == XLCFG_LIST)
+			return key_error(cx, s, "entry %zu is a list, expected a string", i + 1);
+		if (policy_add(cx->c->policy, item->text, why, sizeof(why)) < 0)
+			return key_error(cx, s, "'%s': %s", item->text, why);
+	}
+	return 0;
+}
+
+static int key_time_granularity(struct cfg_ctx *cx, const struct xlcfg_setting *s)
+{
+	const char *t, *why;
+
+	if (want_string(cx, s, &t) < 0)
+		return -1;
+	if ((why = cli_parse_granularity(t, &cx->c->time_granularity_ns)))
+		return key_error(cx, s, "'%s' is %s", t, why);
+	return 0;
+}
+
 /* Keys xl knows that mean nothing, or nothing yet, under xenkvm. */
 static const struct {
 	const char *key, *why;
@@ -419,7 +486,8 @@ static const struct {
 	{ "vcpus", key_vcpus }, { "maxvcpus", key_maxvcpus }, { "disk", key_disk },
 	{ "vif", key_vif }, { "on_poweroff", key_action }, { "on_reboot", key_action },
 	{ "on_crash", key_action }, { "on_watchdog", key_action }, { "uuid", key_uuid },
-	{ "serial", key_serial },
+	{ "serial", key_serial }, { "xenkvm_hypercall_policy", key_policy },
+	{ "xenkvm_time_granularity", key_time_granularity },
 };
 
 /* builder= is type='s deprecated spelling (type= wins); cmdline, root and
@@ -517,7 +585,7 @@ static int parse_transport(const char *s, enum hcall_transport *t)
 }
 
 enum { OPT_HELP = 256, OPT_MAXMEM, OPT_MAXVCPUS, OPT_UUID, OPT_ON_POWEROFF, OPT_ON_REBOOT,
-       OPT_ON_CRASH, OPT_ON_WATCHDOG, OPT_TRACE };
+       OPT_ON_CRASH, OPT_ON_WATCHDOG, OPT_TRACE, OPT_HYPERCALL_POLICY, OPT_TIME_GRANULARITY };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, 0, 'k' }, { "initrd", required_argument, 0, 'i' },
@@ -535,6 +603,8 @@ static const struct option run_options[] = {
 	{ "on-crash", required_argument, 0, OPT_ON_CRASH },
 	{ "on-watchdog", required_argument, 0, OPT_ON_WATCHDOG },
 	{ "trace", required_argument, 0, OPT_TRACE },
+	{ "hypercall-policy", required_argument, 0, OPT_HYPERCALL_POLICY },
+	{ "time-granularity", required_argument, 0, OPT_TIME_GRANULARITY },
 	{ "help", no_argument, 0, OPT_HELP }, { 0, 0, 0, 0 },
 };
 
@@ -548,7 +618,7 @@ static const char *option_name(int opt)
 
 /* Flags override the file: the first --disk (or --net) replaces its list. */
 struct flag_state {
-	int disks_seen, nics_seen;
+	int disks_seen, nics_seen, policy_seen;
 };
 
 static enum lifecycle_action *action_field(int opt, struct run_config *c)
@@ -576,7 +646,7 @@ static int parse_option(int opt, const char *arg, struct run_config *c, struct f
 			char *err, size_t errlen)
 {
 	const char *why = NULL;
-	char *end;
+	char *end, reason[256];
 
 	switch (opt) {
 	case 'k': c->kernel = arg; return 0;
@@ -629,6 +699,25 @@ static int parse_option(int opt, const char *arg, struct run_config *c, struct f
 		if (!*arg)
 			goto bad;
 		c->trace = arg;
+		return 0;
+	case OPT_HYPERCALL_POLICY:
+		/* The first flag replaces the file's rules; more flags add to them. */
+		if (!fs->policy_seen++) {
+			policy_free(c->policy);
+			c->policy = NULL;
+		}
+		if (!c->policy && !(c->policy = policy_create())) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (policy_add(c->policy, arg, reason, sizeof(reason)) < 0) {
+			why = reason;
+			goto bad;
+		}
+		return 0;
+	case OPT_TIME_GRANULARITY:
+		if ((why = cli_parse_granularity(arg, &c->time_granularity_ns)))
+			goto bad;
 		return 0;
 	case 'd':
 		if (!fs->disks_seen++)
@@ -734,6 +823,8 @@ static int read_config(int nargs, char **args, struct run_config *c, char *err, 
 /* What only makes sense once every source has spoken. */
 static int finish(struct run_config *c, char *err, size_t errlen)
 {
+	char why[256];
+
 	if (c->config_file && !c->kernel) {
 		snprintf(err, errlen, "%s: no kernel= (xenkvm boots a PVH kernel directly; "
 			 "bootloader= and firmware= are not supported)", c->config_file);
@@ -750,6 +841,10 @@ static int finish(struct run_config *c, char *err, size_t errlen)
 	}
 	if (c->max_vcpus < c->vcpus) {
 		snprintf(err, errlen, "maxvcpus (%u) is below vcpus (%u)", c->max_vcpus, c->vcpus);
+		return -1;
+	}
+	if (c->policy && policy_validate(c->policy, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "hypercall policy: %s", why);
 		return -1;
 	}
 	return 0;
@@ -813,6 +908,8 @@ int cli_parse_run(int argc, char **argv, struct run_config *c, char *err, size_t
 
 void cli_release_run(struct run_config *c)
 {
+	policy_free(c->policy);
+	c->policy = NULL;
 	if (!c->xlcfg)
 		return;
 	if (live_config == c->xlcfg)

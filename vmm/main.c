@@ -23,6 +23,7 @@
 #include "xenkvm/host_console.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
+#include "xenkvm/policy.h"
 #include "xenkvm/trace.h"
 #include "xenkvm/netback.h"
 #include "xenkvm/verbs.h"
@@ -422,21 +423,51 @@ static void control_info(struct main_ctx *m, json_t *r)
 	json_object_set_new(r, "disks", disks);
 	json_object_set_new(r, "nics", nics);
 	json_object_set_new(r, "xenstore_socket", json_string(m->xs_path));
+	if (m->cfg->policy) {
+		char rules[1024];
+		policy_describe(m->cfg->policy, rules, sizeof(rules));
+		json_object_set_new(r, "hypercall_policy", json_string(rules));
+	}
+	json_object_set_new(r, "time_granularity_ns",
+			    json_integer((json_int_t)m->cfg->time_granularity_ns));
 }
 
-static void control_stats(json_t *r)
+static void control_stats(struct main_ctx *m, json_t *r)
 {
-	struct hypercall_stat st[64];
-	unsigned n = hypercall_stats(st, 64);
-	json_t *h = json_object();
+	struct hypercall_stat st[NR_HYPERCALLS];
+	struct policy_denial d[64];
+	unsigned n = hypercall_stats(st, NR_HYPERCALLS), nd = policy_denials(m->xen->policy, d, 64);
+	json_t *h = json_object(), *denied = json_object();
 
 	for (unsigned i = 0; i < n; i++) {
 		json_t *e = json_object();
 		json_object_set_new(e, "calls", json_integer((json_int_t)st[i].calls));
 		json_object_set_new(e, "errors", json_integer((json_int_t)st[i].errors));
+		json_object_set_new(e, "denied",
+				    json_integer((json_int_t)policy_denied(m->xen->policy, st[i].nr)));
 		json_object_set_new(h, st[i].name, e);
 	}
 	json_object_set_new(r, "hypercalls", h);
+	/* By the policy, per family and sub-op. */
+	for (unsigned i = 0; i < nd; i++)
+		json_object_set_new(denied, d[i].what, json_integer((json_int_t)d[i].count));
+	json_object_set_new(r, "denied", denied);
+}
+
+/* At exit, what the policy refused (a guest may not say it was refused). */
+static void log_denials(const struct xen *x)
+{
+	struct policy_denial d[64];
+	unsigned n = policy_denials(x->policy, d, 64);
+	char line[1024];
+	size_t used = 0;
+
+	if (!n)
+		return;
+	for (unsigned i = 0; i < n && used < sizeof(line); i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %llu", i ? ", " : "",
+					 d[i].what, d[i].count);
+	log_warn("the hypercall policy denied %llu call(s): %s", policy_denied_total(x->policy), line);
 }
 
 /* The verbs of `xenkvm <verb> NAME`, served on the control socket. */
@@ -448,7 +479,7 @@ static int control_handle(void *opaque, const char *cmd, json_t *req, json_t *re
 	if (!strcmp(cmd, "info")) {
 		control_info(m, reply);
 	} else if (!strcmp(cmd, "stats")) {
-		control_stats(reply);
+		control_stats(m, reply);
 	} else if (!strcmp(cmd, "shutdown")) {
 		if (!reason)
 			reason = "poweroff";
@@ -525,12 +556,14 @@ static int run_vm(const struct run_config *c, int *restart)
 		goto out_vm;
 	}
 	m.loop = evloop_create();
-	if (!m.loop || xen_init(&xen, &vm, m.loop, c->transport, &con, err, sizeof(err)) < 0) {
+	if (!m.loop || xen_init(&xen, &vm, m.loop, c->transport, c->policy, &con, err,
+					 sizeof(err)) < 0) {
 		fprintf(stderr, "xenkvm: %s\n", err);
 		status = c->transport == TRANSPORT_KVM ? EXIT_BAD_INPUT : EXIT_VMM_ERROR;
 		goto out_xen;
 	}
 	xen_set_memory_map(&xen, boot.e820, boot.e820_n);
+	xen_time_set_granularity(&xen, c->time_granularity_ns);
 	xen.max_pages = c->maxmem / GUEST_PAGE_SIZE; /* ballooning stays below maxmem */
 	m.xs = store_start(&m, &xen, err, sizeof(err));
 	if (m.xs)
@@ -569,6 +602,7 @@ static int run_vm(const struct run_config *c, int *restart)
 		event_loop(&m, sigfd);
 	vm_join_vcpus(&vm);
 	console_ring_drain(&con);
+	log_denials(&xen);
 	status = vm.exit_status;
 	switch (lifecycle_action_for(&m, status)) {
 	case ACTION_RESTART:

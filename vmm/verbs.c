@@ -125,10 +125,17 @@ static int verb_stats(const char *name)
 	if (!r)
 		return EXIT_FAILED;
 	h = json_object_get(r, "hypercalls");
-	printf("%-24s %12s %12s\n", "hypercall", "calls", "errors");
+	printf("%-24s %12s %12s %12s\n", "hypercall", "calls", "errors", "denied");
 	json_object_foreach(h, k, v)
-		printf("%-24s %12lld %12lld\n", k, json_integer_value(json_object_get(v, "calls")),
-		       json_integer_value(json_object_get(v, "errors")));
+		printf("%-24s %12lld %12lld %12lld\n", k,
+		       json_integer_value(json_object_get(v, "calls")),
+		       json_integer_value(json_object_get(v, "errors")),
+		       json_integer_value(json_object_get(v, "denied")));
+	h = json_object_get(r, "denied");
+	if (json_object_size(h))
+		printf("\ndenied by the hypercall policy:\n");
+	json_object_foreach(h, k, v)
+		printf("%-40s %12lld\n", k, json_integer_value(v));
 	json_decref(r);
 	return 0;
 }

@@ -116,7 +116,7 @@ static long hvm_param_op(struct hcall *hc, int set)
 
 static long hvm_get_time(struct hcall *hc)
 {
-	struct xen_hvm_get_time t = { .now = xen_system_time_ns(hc->xen) };
+	struct xen_hvm_get_time t = { .now = xen_time_get_time(hc->xen) };
 
 	return copy_to_guest(hc, hc->arg[1], &t, sizeof(t));
 }

@@ -5,9 +5,9 @@
 #include "xenkvm/evtchn.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
+#include "xenkvm/policy.h"
 #include "xenkvm/trace.h"
 
-#define NR_HYPERCALLS 64
 
 static const char *const names[NR_HYPERCALLS] = {
 	[__HYPERVISOR_set_trap_table] = "set_trap_table",
@@ -139,6 +139,9 @@ static long dispatch(struct hcall *hc)
 			hc->arg[i] &= 0xffffffffULL;
 		hc->nr &= 0xffffffffULL;
 	}
+	/* The VM's hypercall policy, on the arguments as the family will see them. */
+	if (hc->xen && policy_check(hc->xen->policy, hc) < 0)
+		return count(hc->nr, -XEN_EPERM);
 	if (hc->nr < NR_HYPERCALLS && table[hc->nr])
 		return count(hc->nr, table[hc->nr](hc));
 	if (hc->nr >= NR_HYPERCALLS) {

@@ -7,6 +7,7 @@
  * or in a storm. CLOCK_MONOTONIC only tells the host when to wake up. */
 #include <stddef.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <x86intrin.h>
 
@@ -75,6 +76,66 @@ struct timespec xen_time_to_monotonic(const struct xen *x, uint64_t system_ns)
 				  .tv_nsec = (long)(abs % NS_PER_SEC) };
 }
 
+/* ---- --time-granularity: the time hypercalls return, coarsened ----
+ *
+ * Times that xenkvm hands out (HVMOP_get_time, the shared_info wallclock,
+ * runstate times) are rounded down to the granularity. Rounding alone
+ * leaves the edge where the value ticks over as sharp as a hypercall is
+ * short: a guest spinning on HVMOP_get_time finds the edge, then times
+ * whatever it wants against the next one. So HVMOP_get_time also reads the
+ * clock at most once per random interval of 0.5 to 1.5 granules (a rate
+ * limit on clock reads); calls in between get the value served before. A
+ * change becomes visible at a random moment after the real edge, and
+ * timing by edges gains nothing over the granularity without many samples.
+ * The answer never goes back, and trails the exact time by less than 2.5
+ * granules. The pvclock in vcpu_time_info is not touched: the guest reads
+ * it (and rdtsc, which is not trapped) without a hypercall, and the guest's
+ * timekeeping is built on it. */
+
+static uint64_t next_random(struct xen *x)
+{
+	/* xorshift64: unpredictable enough with a secret seed, and cheap. */
+	x->time_rng ^= x->time_rng << 13;
+	x->time_rng ^= x->time_rng >> 7;
+	x->time_rng ^= x->time_rng << 17;
+	return x->time_rng;
+}
+
+void xen_time_set_granularity(struct xen *x, uint64_t ns)
+{
+	x->time_granularity_ns = ns;
+	x->time_served_ns = x->time_next_read_ns = 0;
+	pthread_mutex_init(&x->time_lock, NULL);
+	if (getrandom(&x->time_rng, sizeof(x->time_rng), 0) != sizeof(x->time_rng))
+		x->time_rng = monotonic_ns();
+	x->time_rng |= 1; /* xorshift stays at 0 once there */
+}
+
+uint64_t xen_time_coarse(const struct xen *x, uint64_t ns)
+{
+	uint64_t g = x->time_granularity_ns;
+
+	return g > 1 ? ns - ns % g : ns;
+}
+
+uint64_t xen_time_get_time(struct xen *x)
+{
+	uint64_t g = x->time_granularity_ns, now = xen_system_time_ns(x), served;
+
+	if (g <= 1)
+		return now;
+	pthread_mutex_lock(&x->time_lock);
+	if (now >= x->time_next_read_ns) {
+		uint64_t t = now - now % g;
+		if (t > x->time_served_ns)
+			x->time_served_ns = t;
+		x->time_next_read_ns = now + g / 2 + next_random(x) % g;
+	}
+	served = x->time_served_ns;
+	pthread_mutex_unlock(&x->time_lock);
+	return served;
+}
+
 /* The version protocol: odd while writing, so readers retry. */
 static void fill_time(volatile struct vcpu_time_info *t, uint64_t tsc, uint64_t now,
 		      uint32_t mul, int8_t shift)
@@ -112,7 +173,9 @@ void xen_time_update_shared_info(struct xen *x)
 	int8_t shift = x->tsc_shift;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
-	boot_ns = (uint64_t)rt.tv_sec * NS_PER_SEC + (uint64_t)rt.tv_nsec - now;
+	/* The wallclock is the host's realtime at system time 0: coarsened, it
+	 * no longer shows the host clock's small corrections between updates. */
+	boot_ns = xen_time_coarse(x, (uint64_t)rt.tv_sec * NS_PER_SEC + (uint64_t)rt.tv_nsec - now);
 	pthread_mutex_lock(&x->lock);
 	/* vcpu_info.time is at offset 32 in both layouts. */
 	for (unsigned i = 0; i < x->vm->nvcpus; i++) {

@@ -16,10 +16,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+
+#include <xen/version.h>
 
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
+#include "xenkvm/policy.h"
 #include "xenkvm/transport.h"
 #include "xenkvm/vm.h"
 
@@ -78,8 +82,9 @@ static void kvm_xen_exit(struct vcpu *v)
 	e->u.hcall.result = (uint64_t)hypercall_dispatch(&hc);
 }
 
-/* XENVER_version is constant: KVM answers it without leaving the kernel. */
-static void accelerate_xen_version(struct vm *vm, int caps)
+/* XENVER_version is constant: KVM answers it without leaving the kernel,
+ * unless the hypercall policy denies it (which the kernel would not see). */
+static void accelerate_xen_version(struct xen *x, struct vm *vm, int caps)
 {
 	struct kvm_xen_hvm_attr attr = { .type = KVM_XEN_ATTR_TYPE_XEN_VERSION,
 					 .u.xen_version = (XENKVM_XEN_MAJOR << 16) |
@@ -87,6 +92,10 @@ static void accelerate_xen_version(struct vm *vm, int caps)
 
 	if (!(caps & KVM_XEN_HVM_CONFIG_EVTCHN_SEND))
 		return;
+	if (!policy_allows(x->policy, __HYPERVISOR_xen_version, XENVER_version)) {
+		log_debug("kvm transport: XENVER_version is left to the hypercall policy");
+		return;
+	}
 	if (ioctl(vm->vm_fd, KVM_XEN_HVM_SET_ATTR, &attr) < 0)
 		log_warn("kvm transport: KVM_XEN_ATTR_TYPE_XEN_VERSION: %s", strerror(errno));
 	else
@@ -113,7 +122,7 @@ int transport_kvm_init(struct xen *x, char *err, size_t errlen)
 	if (hcall_port_init(x, err, errlen) < 0)
 		return -1;
 	pick_vmcall();
-	accelerate_xen_version(vm, ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XEN_HVM));
+	accelerate_xen_version(x, vm, ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XEN_HVM));
 	vm->hooks.wrmsr = kvm_wrmsr;
 	vm->hooks.xen_exit = kvm_xen_exit;
 	return 0;

@@ -208,11 +208,15 @@ static long vcpu_register_time_area(struct hcall *hc, unsigned id)
 	return 0;
 }
 
-static void runstate_fill(struct xen_vcpu *xv, struct vcpu_runstate_info *ri)
+/* What the guest sees, coarsened by --time-granularity: the time spent
+ * runnable is how much a neighbour took the host CPU. */
+static void runstate_fill(const struct xen *x, const struct xen_vcpu *xv,
+			  struct vcpu_runstate_info *ri)
 {
 	ri->state = xv->runstate_state;
-	ri->state_entry_time = xv->runstate_entry;
-	memcpy(ri->time, xv->runstate_time, sizeof(ri->time));
+	ri->state_entry_time = xen_time_coarse(x, xv->runstate_entry);
+	for (unsigned i = 0; i < 4; i++)
+		ri->time[i] = xen_time_coarse(x, xv->runstate_time[i]);
 }
 
 static long vcpu_get_runstate(struct hcall *hc, unsigned id)
@@ -222,7 +226,7 @@ static long vcpu_get_runstate(struct hcall *hc, unsigned id)
 	struct compat_vcpu_runstate_info ci;
 
 	pthread_mutex_lock(&xv->lock);
-	runstate_fill(xv, &ri);
+	runstate_fill(hc->xen, xv, &ri);
 	pthread_mutex_unlock(&xv->lock);
 	if (hc->abi64)
 		return copy_to_guest(hc, hc->arg[2], &ri, sizeof(ri));
@@ -275,7 +279,7 @@ void runstate_set(struct xen *x, unsigned id, int state)
 		xv->runstate_time[xv->runstate_state] += now - xv->runstate_entry;
 	xv->runstate_state = state;
 	xv->runstate_entry = now;
-	runstate_fill(xv, &ri);
+	runstate_fill(x, xv, &ri);
 	if (xv->runstate_gpa)
 		runstate_publish(x, gmem_ptr(&x->vm->mem, xv->runstate_gpa, sizeof(ri)), &ri);
 	pthread_mutex_unlock(&xv->lock);

@@ -126,7 +126,7 @@ static int events_init(struct xen *x)
 }
 
 int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_transport t,
-	     struct console *con, char *err, size_t errlen)
+	     struct hcall_policy *policy, struct console *con, char *err, size_t errlen)
 {
 	uint8_t *page;
 	int rc;
@@ -135,6 +135,7 @@ int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_trans
 	x->vm = vm;
 	x->loop = loop;
 	x->console = con;
+	x->policy = policy;
 	x->shared_info_gfn = ~0ULL;
 	x->shutdown_code = -1;
 	x->gsi_trigger_fd = x->gsi_resample_fd = x->store_kick_fd = -1;

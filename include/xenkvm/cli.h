@@ -41,6 +41,8 @@ struct run_config {
 	char uuid[37];        /* the domain's UUID, lowercase 8-4-4-4-12; "": make one */
 	enum lifecycle_action on_poweroff, on_reboot, on_crash, on_watchdog;
 	const char *trace;    /* --trace FILE: record every hypercall there; NULL: off */
+	struct hcall_policy *policy; /* --hypercall-policy; NULL: allow all */
+	uint64_t time_granularity_ns; /* --time-granularity; 0: exact */
 	const char *config_file; /* the xl.cfg file given, or NULL */
 	struct xlcfg *xlcfg;  /* owns the strings the file and KEY=VALUE gave */
 };
@@ -71,6 +73,9 @@ const char *lifecycle_action_parse(const char *s, enum lifecycle_action *a);
 const char *cli_parse_uuid(const char *s, char out[37]);
 /* A size like xl's memory=: a plain number is MiB; K, M, G, T suffixes. */
 int cli_parse_size(const char *s, uint64_t *bytes);
+/* --time-granularity: a number of ns, or with a ns, us, ms or s suffix, at
+ * most 1 s. NULL, or why not. */
+const char *cli_parse_granularity(const char *s, uint64_t *ns);
 void cli_usage_run(void);
 
 #endif

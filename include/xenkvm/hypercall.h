@@ -48,6 +48,9 @@ static inline long domid_other_error(domid_t d)
 	return d == 0 ? -XEN_EPERM : -XEN_ESRCH;
 }
 
+/* Hypercall numbers the dispatcher knows (names, table, counters). */
+#define NR_HYPERCALLS 64
+
 /* Validate and route one hypercall; returns the value for the guest's RAX. */
 long hypercall_dispatch(struct hcall *hc);
 const char *hypercall_name(uint64_t nr);

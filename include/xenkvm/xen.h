@@ -38,6 +38,7 @@ struct evtchn_state;
 struct gnttab;
 struct evloop;
 struct xenstore;
+struct hcall_policy;
 
 struct xen_vcpu {
 	struct xen *xen;
@@ -113,11 +114,22 @@ struct xen {
 	/* HVM_PARAM_CALLBACK_IRQ of type GSI: a level line through an irqfd. */
 	int gsi_trigger_fd, gsi_resample_fd;
 	uint32_t callback_gsi;
+	/* --hypercall-policy: NULL allows everything (xenemu/policy.c). */
+	struct hcall_policy *policy;
+	/* --time-granularity: what the time that hypercalls return is rounded
+	 * down to, in ns; 0 or 1: exact (xenemu/time.c). */
+	uint64_t time_granularity_ns;
+	pthread_mutex_t time_lock;  /* the HVMOP_get_time state below */
+	uint64_t time_served_ns;    /* the last HVMOP_get_time answer */
+	uint64_t time_next_read_ns; /* before this, that answer stands */
+	uint64_t time_rng;          /* xorshift state for the read times */
 };
 
-/* Set up the Xen personality on a created VM: transport, special pages, time. */
+/* Set up the Xen personality on a created VM: transport, special pages, time.
+ * policy (NULL: allow all) is the VM's hypercall policy; the transport needs
+ * it, as KVM can answer a call in the kernel where no policy is seen. */
 int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_transport t,
-	     struct console *con, char *err, size_t errlen);
+	     struct hcall_policy *policy, struct console *con, char *err, size_t errlen);
 void xen_destroy(struct xen *x);
 /* Serve the guest's XenStore ring (at XENSTORE_GFN, port STORE_EVTCHN_PORT) from xs. */
 int xen_attach_store(struct xen *x, struct xenstore *xs);
@@ -135,6 +147,12 @@ void xen_time_init(struct xen *x);
 /* When the host's CLOCK_MONOTONIC reaches a system time (now if past). */
 struct timespec xen_time_to_monotonic(const struct xen *x, uint64_t system_ns);
 void xen_time_update_shared_info(struct xen *x);
+/* --time-granularity (set before the vCPUs run; 0 or 1: exact): the time
+ * hypercalls return, rounded down to it (xen_time_coarse), and HVMOP_get_time,
+ * which also reads the clock at most once per random 0.5 to 1.5 granules. */
+void xen_time_set_granularity(struct xen *x, uint64_t ns);
+uint64_t xen_time_coarse(const struct xen *x, uint64_t ns);
+uint64_t xen_time_get_time(struct xen *x);
 
 /* The domain shuts down for a SHUTDOWN_* reason (SCHEDOP_shutdown, ACPI S5). */
 void xen_domain_shutdown(struct xen *x, unsigned reason);

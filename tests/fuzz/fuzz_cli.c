@@ -30,7 +30,7 @@ static void check_config(const struct run_config *c)
 		fail("memory out of range", "");
 	if (c->vcpus < 1 || c->vcpus > VM_MAX_VCPUS)
 		fail("vcpus out of range", "");
-	if (c->timeout < 0 || c->shutdown_grace <= 0)
+	if (c->timeout < 0 || c->shutdown_grace <= 0 || c->time_granularity_ns > 1000000000)
 		fail("a time out of range", "");
 }
 

@@ -214,7 +214,9 @@ def cli_seeds():
     s = {"basic": b"--kernel\0/k\0--memory\0512\0--vcpus\x004",
          "sizes": b"--memory\x001G\0--timeout\x001.5\0--shutdown-grace\x002",
          "all": b"--hypercall\0page\0--log-level\0debug\0--name\0vm\0--console\0file:/tmp/x\0--disk\0/d,ro",
-         "bad": b"-x\0--memory=\0--vcpus\0-1\0extra"}
+         "bad": b"-x\0--memory=\0--vcpus\0-1\0extra",
+         "policy": b"xenkvm_hypercall_policy=['deny=console_io']\0--hypercall-policy\0"
+                   b"default=deny,allow=memory_op,deny=memory_op:1\0--time-granularity\x0010us"}
     for name, data in s.items():
         put("cli", name, data)
 

@@ -3,8 +3,15 @@
  * follow xen/arch/x86/hvm/hvm.c: hvmop_get_param()/hvmop_set_param() copy
  * the struct in (-EFAULT), then reject index >= HVM_NR_PARAMS (-EINVAL);
  * do_hvm_op() answers an unknown op with -ENOSYS.
+ * HVMOP_get_time: Xen system time in ns, never going back; with
+ * granularity=N on the command line (run with --time-granularity N), every
+ * answer is a multiple of N and back-to-back calls mostly get the same one.
+ * With policy=1 (run with --hypercall-policy
+ * deny=hvm_op:get_time,deny=xen_version:extraversion), those two are -EPERM,
+ * in a multicall too, and everything else works.
  */
 #include "kit.h"
+#include <xen/version.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 
@@ -84,10 +91,82 @@ static void test_callback_irq(void)
     check_eqx(v, 0, "CALLBACK_IRQ is disabled again");
 }
 
+static long get_time(uint64_t *now)
+{
+    static struct xen_hvm_get_time t;
+    long rc;
+
+    t.now = 0xdeadbeefdeadbeefull;
+    rc = HYPERVISOR_hvm_op(HVMOP_get_time, &t);
+    *now = t.now;
+    return rc;
+}
+
+#define TIME_CALLS 40
+
+static void test_get_time(unsigned long granularity)
+{
+    uint64_t t[TIME_CALLS];
+    unsigned int back = 0, same = 0, off_grain = 0;
+
+    for (unsigned int i = 0; i < TIME_CALLS; i++)
+        check_eq(get_time(&t[i]), 0, "HVMOP_get_time call %u returns 0", i);
+    for (unsigned int i = 1; i < TIME_CALLS; i++) {
+        back += t[i] < t[i - 1];
+        same += t[i] == t[i - 1];
+    }
+    for (unsigned int i = 0; granularity && i < TIME_CALLS; i++) {
+        uint32_t rem;
+        kit_udiv64(t[i], (uint32_t)granularity, &rem);
+        off_grain += rem != 0;
+    }
+    printf("# HVMOP_get_time: %llu .. %llu ns, %u repeats\n", (unsigned long long)t[0],
+           (unsigned long long)t[TIME_CALLS - 1], same);
+    check_eq(back, 0, "HVMOP_get_time never goes back");
+    check_true(t[0] != 0xdeadbeefdeadbeefull, "HVMOP_get_time wrote the time");
+    if (!granularity) {
+        check_eq(same, 0, "exact time: each call sees a later ns");
+        return;
+    }
+    check_eq(off_grain, 0, "every answer is a multiple of %lu ns", granularity);
+    check_true(same >= TIME_CALLS / 2, "back-to-back calls mostly see the same answer (%u of %u)",
+               same, TIME_CALLS - 1);
+    check_eq(HYPERVISOR_hvm_op(HVMOP_get_time, BAD_PTR), -XEN_EFAULT,
+             "HVMOP_get_time with a bad pointer is -EFAULT");
+}
+
+/* Run with deny=hvm_op:get_time,deny=xen_version:extraversion. */
+static void test_policy(void)
+{
+    static multicall_entry_t mc[3];
+    static xen_extraversion_t extra;
+    static struct xen_hvm_param p = { .domid = DOMID_SELF, .index = HVM_PARAM_STORE_EVTCHN };
+    uint64_t now;
+
+    check_eq(get_time(&now), -XEN_EPERM, "HVMOP_get_time is denied: -EPERM");
+    check_eqx(now, 0xdeadbeefdeadbeefull, "and wrote nothing");
+    memset(extra, 0x5a, sizeof(extra));
+    mc[0] = (multicall_entry_t){ .op = __HYPERVISOR_xen_version, .args = { XENVER_version } };
+    mc[1] = (multicall_entry_t){ .op = __HYPERVISOR_xen_version,
+                                 .args = { XENVER_extraversion, UL(extra) } };
+    mc[2] = (multicall_entry_t){ .op = __HYPERVISOR_hvm_op,
+                                 .args = { HVMOP_get_param, UL(&p) } };
+    check_eq(HYPERVISOR_multicall(mc, 3), 0, "a multicall with a denied entry returns 0");
+    check_eqx(mc[0].result, kit_xen.version, "entry 0 (xen_version) ran");
+    check_eq((long)mc[1].result, -XEN_EPERM, "entry 1 (xen_version extraversion) is -EPERM");
+    check_eq(extra[0], 0x5a, "and wrote nothing");
+    check_eq((long)mc[2].result, 0, "entry 2 (hvm_op get_param) ran");
+    check_eq(p.value, 2, "and read STORE_EVTCHN");
+}
+
 void guest_main(void)
 {
     printf("# hvm_op tests, %d-bit guest\n", KIT_BITS);
     test_get_params();
     test_errors();
     test_callback_irq();
+    if (kit_arg_ulong("policy", 0))
+        test_policy();
+    else
+        test_get_time(kit_arg_ulong("granularity", 0));
 }
