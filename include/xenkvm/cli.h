@@ -41,6 +41,8 @@ struct run_config {
 	char uuid[37];        /* the domain's UUID, lowercase 8-4-4-4-12; "": make one */
 	enum lifecycle_action on_poweroff, on_reboot, on_crash, on_watchdog;
 	const char *trace;    /* --trace FILE: record every hypercall there; NULL: off */
+	/* --hypercall-rate N[:BURST]: calls per second per vCPU; 0: no limit */
+	uint64_t hcall_rate, hcall_burst;
 	const char *config_file; /* the xl.cfg file given, or NULL */
 	struct xlcfg *xlcfg;  /* owns the strings the file and KEY=VALUE gave */
 };
@@ -71,6 +73,9 @@ const char *lifecycle_action_parse(const char *s, enum lifecycle_action *a);
 const char *cli_parse_uuid(const char *s, char out[37]);
 /* A size like xl's memory=: a plain number is MiB; K, M, G, T suffixes. */
 int cli_parse_size(const char *s, uint64_t *bytes);
+/* A hypercall rate limit, N[:BURST] calls per second per vCPU (0: off).
+ * BURST defaults to N/10, at least 1. NULL, or why it is refused. */
+const char *cli_parse_rate(const char *s, uint64_t *rate, uint64_t *burst);
 void cli_usage_run(void);
 
 #endif
