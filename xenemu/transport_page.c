@@ -38,42 +38,13 @@ static int page_rdmsr(struct vcpu *v, uint32_t index, uint64_t *value)
 	return -1;
 }
 
-/* A continuation re-runs the whole stub, `mov $nr,%eax` included: the
- * guest issues the call again and KVM, seeing RIP moved, does not step
- * past the `out` (complete_fast_pio_out). At the exit RIP is at the `out`,
- * or past it where the `out` was completed first: accept either, as long
- * as the stub's bytes are there. */
+/* A continuation re-runs the stub from its mov; at the exit RIP is at
+ * the `out`, or past it where KVM completed the `out` first. */
 static int page_restartable(struct hcall *hc)
 {
-	uint8_t code[9], want[7];
-	uint32_t nr = (uint32_t)hc->nr;
+	static const uint8_t out[2] = { 0xe7, XENKVM_HCALL_PORT };
 
-	want[0] = 0xb8;
-	memcpy(want + 1, &nr, 4);
-	want[5] = 0xe7, want[6] = XENKVM_HCALL_PORT;
-	/* code[] holds [rip - 7, rip + 2): the stub starts at rip - 5 or rip - 7. */
-	if (copy_from_guest(hc, code, hc->rip - 7, sizeof(code)))
-		return 0;
-	if (!memcmp(code + 2, want, sizeof(want)))
-		hc->restart_rip = hc->rip - 5;
-	else if (!memcmp(code, want, sizeof(want)))
-		hc->restart_rip = hc->rip - 7;
-	else
-		return 0;
-	return 1;
-}
-
-static void page_continue(const struct hcall *hc, struct kvm_regs *r)
-{
-	const uint64_t *a = hc->cont_arg;
-
-	if (hc->abi64) {
-		r->rdi = a[0], r->rsi = a[1], r->rdx = a[2], r->r10 = a[3], r->r8 = a[4], r->r9 = a[5];
-	} else {
-		r->rbx = a[0], r->rcx = a[1], r->rdx = a[2], r->rsi = a[3], r->rdi = a[4], r->rbp = a[5];
-	}
-	/* Both are linear addresses: move RIP back by their distance. */
-	r->rip -= hc->rip - hc->restart_rip;
+	return hcall_find_stub(hc, out, sizeof(out));
 }
 
 static void page_hypercall(struct vcpu *v, uint16_t port, int is_write, void *data,
@@ -106,7 +77,7 @@ static void page_hypercall(struct vcpu *v, uint16_t port, int is_write, void *da
 	ret = hypercall_dispatch(&hc);
 	r->rax = hc.abi64 ? (uint64_t)ret : (uint32_t)ret;
 	if (hc.continued)
-		page_continue(&hc, r);
+		hcall_apply_continuation(&hc, r);
 	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 }
 

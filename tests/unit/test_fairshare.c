@@ -23,6 +23,7 @@
 #include "xenkvm/console.h"
 #include "xenkvm/gnttab.h"
 #include "xenkvm/hypercall.h"
+#include "xenkvm/transport.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
 
@@ -425,6 +426,76 @@ START_TEST(stop_and_pause_preempt_at_once)
 }
 END_TEST
 
+/* ---- the transports' side: finding the stub, re-issuing the call ---- */
+
+#define STUBS 0x30000ULL /* a hypercall page */
+
+START_TEST(stub_found_at_or_past_the_trapping_instruction)
+{
+	static const uint8_t out[2] = { 0xe7, XENKVM_HCALL_PORT };
+	static const uint8_t vmcall[3] = { 0x0f, 0x01, 0xc1 };
+	uint64_t stub = STUBS + __HYPERVISOR_memory_op * 32, kstub = STUBS + 40 * 32;
+	uint8_t code[32], kcode[9] = { 0xb8, __HYPERVISOR_memory_op, 0, 0, 0, 0x0f, 0x01, 0xc1, 0xc3 };
+	struct hcall hc = make_call(_i, __HYPERVISOR_memory_op, 0, 0, 0);
+
+	put(stub, code, hcall_port_stub(__HYPERVISOR_memory_op, code));
+	put(kstub, kcode, sizeof(kcode));
+	/* The page transport: RIP at the out, or past it (this host's KVM). */
+	hc.rip = stub + 5;
+	ck_assert_int_eq(hcall_find_stub(&hc, out, sizeof(out)), 1);
+	ck_assert_uint_eq(hc.restart_rip, stub);
+	hc.rip = stub + 7;
+	hc.restart_rip = 0;
+	ck_assert_int_eq(hcall_find_stub(&hc, out, sizeof(out)), 1);
+	ck_assert_uint_eq(hc.restart_rip, stub);
+	/* The kvm transport: RIP at the VMCALL of the same stub layout. */
+	hc.rip = kstub + 5;
+	ck_assert_int_eq(hcall_find_stub(&hc, vmcall, sizeof(vmcall)), 1);
+	ck_assert_uint_eq(hc.restart_rip, kstub);
+	/* Not our stub: another number, another place, another instruction,
+	 * or not readable at all. */
+	hc.rip = stub + 6;
+	ck_assert_int_eq(hcall_find_stub(&hc, out, sizeof(out)), 0);
+	hc.rip = kstub + 5;
+	ck_assert_int_eq(hcall_find_stub(&hc, out, sizeof(out)), 0);
+	hc.nr = __HYPERVISOR_multicall;
+	hc.rip = stub + 7;
+	ck_assert_int_eq(hcall_find_stub(&hc, out, sizeof(out)), 0);
+	hc.nr = __HYPERVISOR_memory_op;
+	hc.rip = 0xfffffff0ULL;
+	ck_assert_int_eq(hcall_find_stub(&hc, out, sizeof(out)), 0);
+}
+END_TEST
+
+START_TEST(continuation_goes_into_the_abi_registers)
+{
+	struct hcall hc = make_call(_i, __HYPERVISOR_grant_table_op, GNTTABOP_copy, 0x1000, 9);
+	struct kvm_regs r = { .rip = 0x30207, .rax = 0, .rdi = 1, .rsi = 2, .rdx = 3, .r10 = 4,
+			      .r8 = 5, .r9 = 6, .rbx = 7, .rcx = 8, .rbp = 9 };
+	uint64_t args[3] = { GNTTABOP_copy, 0x1028, 8 };
+
+	hc.rip = 0x1030207; /* CS base 0x1000000 (32-bit segments) */
+	hc.restart_rip = 0x1030200;
+	ck_assert_int_eq(hcall_continue(&hc, 3, args), __HYPERVISOR_grant_table_op);
+	hcall_apply_continuation(&hc, &r);
+	ck_assert_uint_eq(r.rip, 0x30200);
+	ck_assert_uint_eq(r.rax, __HYPERVISOR_grant_table_op);
+	if (_i) {
+		ck_assert_uint_eq(r.rdi, GNTTABOP_copy);
+		ck_assert_uint_eq(r.rsi, 0x1028);
+		ck_assert_uint_eq(r.rdx, 8);
+		ck_assert_uint_eq(r.r10, 0); /* the call's own, unchanged */
+		ck_assert_uint_eq(r.rbx, 7);
+	} else {
+		ck_assert_uint_eq(r.rbx, GNTTABOP_copy);
+		ck_assert_uint_eq(r.rcx, 0x1028);
+		ck_assert_uint_eq(r.rdx, 8);
+		ck_assert_uint_eq(r.rsi, 0);
+		ck_assert_uint_eq(r.rdi, 0);
+	}
+}
+END_TEST
+
 /* ---- the rate limit and the accounting ---- */
 
 static double now_s(void)
@@ -563,6 +634,8 @@ static Suite *fairshare_suite(void)
 	tcase_add_loop_test(t, console_write_continues_at_the_next_byte, 0, 2);
 	tcase_add_test(t, no_preemption_without_the_transport);
 	tcase_add_test(t, stop_and_pause_preempt_at_once);
+	tcase_add_loop_test(t, stub_found_at_or_past_the_trapping_instruction, 0, 2);
+	tcase_add_loop_test(t, continuation_goes_into_the_abi_registers, 0, 2);
 	suite_add_tcase(s, t);
 	tcase_add_checked_fixture(r, setup, teardown);
 	tcase_add_test(r, rate_limit_throttles_and_counts);
