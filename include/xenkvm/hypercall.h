@@ -47,10 +47,11 @@ struct hcall {
 	uint64_t cont_arg[6];
 };
 
-/* Work units (about one page's worth each: an extent page, a grant copy,
- * a console chunk) a call may do before it is preempted: about 100 us of
- * work here, short enough that a stop, a pause or a throttled vCPU never
- * waits on one long call. */
+/* Work units (about one page's worth each: a page of an extent, a grant
+ * copy or map, a multicall entry, a 128-byte console chunk) a call may do
+ * before it is preempted: under a millisecond here (giving back 256 pages
+ * takes ~0.7 ms), so no stop, pause or rate limit waits on one long call,
+ * while each re-issue (an exit, ~11 us) stays a small share of the work. */
 #define HCALL_WORK_BUDGET 256
 
 typedef long (*hcall_fn)(struct hcall *hc);
