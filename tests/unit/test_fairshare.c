@@ -537,13 +537,15 @@ START_TEST(rate_limit_throttles_and_counts)
 	t0 = now_s();
 	for (int i = 0; i < 25; i++)
 		ck_assert_int_eq(version_call(3), (XENKVM_XEN_MAJOR << 16) | XENKVM_XEN_MINOR);
-	/* A burst of 5 at once, then one every 5 ms: each of the 20 others
-	 * waits (unless a sleep overran by a whole interval). */
+	/* A burst of 5 at once, then one every 5 ms: the last not before
+	 * 100 ms. Each of the 20 others waits, unless the sleep before it
+	 * overran by a whole interval (a loaded host): almost all the time
+	 * was spent asleep. */
 	ck_assert_double_ge(now_s() - t0, 0.099);
 	s = vcpu_stat(3);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_uint_eq(s->calls - calls0, 25);
-	ck_assert_uint_ge(s->throttled - throttled0, 15);
+	ck_assert_uint_ge(s->throttled - throttled0, 1);
 	ck_assert_uint_le(s->throttled - throttled0, 20);
 	ck_assert_uint_gt(s->throttled_ns, 80000000);
 	ck_assert_uint_gt(s->ns, 0);
@@ -551,14 +553,14 @@ START_TEST(rate_limit_throttles_and_counts)
 	t0 = now_s();
 	for (int i = 0; i < 5; i++)
 		version_call(4);
-	ck_assert_double_lt(now_s() - t0, 0.004);
+	ck_assert_double_lt(now_s() - t0, 0.02); /* shared: >= 25 ms */
 	ck_assert_uint_eq(vcpu_stat(4)->throttled, 0);
 	/* Off again: no waiting at all. */
 	hypercall_set_rate_limit(0, 0);
 	t0 = now_s();
 	for (int i = 0; i < 100; i++)
 		version_call(3);
-	ck_assert_double_lt(now_s() - t0, 0.05);
+	ck_assert_double_lt(now_s() - t0, 0.25); /* limited: >= 500 ms */
 }
 END_TEST
 
@@ -614,8 +616,9 @@ START_TEST(multicall_entries_are_not_charged)
 	hypercall_set_rate_limit(1000, 2);
 	t0 = now_s();
 	ck_assert_int_eq(hypercall_dispatch(&hc), 0);
-	ck_assert_double_lt(now_s() - t0, 0.02);
+	ck_assert_double_lt(now_s() - t0, 0.03); /* 40 calls: >= 38 ms */
 	ck_assert_uint_eq(vcpu_stat(6)->calls, 1);
+	ck_assert_uint_eq(vcpu_stat(6)->throttled, 0);
 }
 END_TEST
 
