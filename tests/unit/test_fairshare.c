@@ -220,6 +220,37 @@ START_TEST(exchange_continues_through_nr_exchanged)
 }
 END_TEST
 
+/* XENMAPSPACE_gmfn_range moves size frames; re-issued from the frame in
+ * cmd's high bits. */
+START_TEST(physmap_range_continues_at_the_next_frame)
+{
+	struct hcall hc = make_call(_i, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, ARG, 0);
+	static struct issued log;
+
+	for (unsigned k = 0; k < 20; k++)
+		memset(gptr((BALLOON + 100 + k) << 12, 4096), 0x40 + k, 4096);
+	if (_i) {
+		struct xen_add_to_physmap a = { .domid = DOMID_SELF, .size = 20,
+						.space = XENMAPSPACE_gmfn_range,
+						.idx = BALLOON + 100, .gpfn = BALLOON };
+		put(ARG, &a, sizeof(a));
+	} else {
+		struct compat_add_to_physmap a = { .domid = DOMID_SELF, .size = 20,
+						   .space = XENMAPSPACE_gmfn_range,
+						   .idx = BALLOON + 100, .gpfn = BALLOON };
+		put(ARG, &a, sizeof(a));
+	}
+	ck_assert_int_eq(issue_all(hc, 8, &log), 0);
+	ck_assert_uint_eq(log.n, 3);
+	ck_assert_uint_eq(log.arg[1][0], XENMEM_add_to_physmap | (8 << XENMEM_SHIFT));
+	ck_assert_uint_eq(log.arg[2][0], XENMEM_add_to_physmap | (16 << XENMEM_SHIFT));
+	for (unsigned k = 0; k < 20; k++) {
+		ck_assert_int_eq(*gptr(((BALLOON + k) << 12) + 4095, 1), 0x40 + k);
+		ck_assert_ptr_null(gmem_ptr(&vm.mem, (BALLOON + 100 + k) << 12, 1));
+	}
+}
+END_TEST
+
 /* ---- grant copies ---- */
 
 static size_t copy_size(int abi64)
@@ -632,6 +663,7 @@ static Suite *fairshare_suite(void)
 	tcase_add_loop_test(t, memory_batches_split_by_extent, 0, 2);
 	tcase_add_loop_test(t, memory_split_equals_whole, 0, 2);
 	tcase_add_test(t, exchange_continues_through_nr_exchanged);
+	tcase_add_loop_test(t, physmap_range_continues_at_the_next_frame, 0, 2);
 	tcase_add_loop_test(t, grant_copies_split_by_element, 0, 2);
 	tcase_add_loop_test(t, multicall_preempts_between_and_inside_entries, 0, 2);
 	tcase_add_loop_test(t, console_write_continues_at_the_next_byte, 0, 2);
