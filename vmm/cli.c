@@ -25,7 +25,7 @@ void cli_usage_run(void)
 	       "                  [--shutdown-grace SECS] [--on-poweroff ACTION]\n"
 	       "                  [--on-reboot ACTION] [--on-crash ACTION] [--on-watchdog ACTION]\n"
 	       "                  [--trace FILE] [--hypercall-policy RULES]...\n"
-	       "                  [--time-granularity DURATION]\n"
+	       "                  [--time-granularity DURATION] [--hypercall-rate N[:BURST]]\n"
 	       "                  [--disk PATH[,ro][,vdev=xvda]]... [--net tap=NAME[,mac=MAC]]...\n"
 	       "\n"
 	       "Boots a Xen PVH kernel (ELF or bzImage) on KVM; with no kernel, an\n"
@@ -50,6 +50,9 @@ void cli_usage_run(void)
 	       "--time-granularity DURATION (ns, or a ns/us/ms/s suffix, at most 1s)\n"
 	       "coarsens the time hypercalls return (HVMOP_get_time, the wallclock,\n"
 	       "runstate times); the TSC-based pvclock is not affected.\n"
+	       "--hypercall-rate N[:BURST] lets each vCPU make N hypercalls a second, in\n"
+	       "bursts of BURST (default N/10): a vCPU over it sleeps (default: no limit;\n"
+	       "xl.cfg key xenkvm_hypercall_rate).\n"
 	       "On a terminal the console is raw: Ctrl-] then q destroys the guest, then s\n"
 	       "asks it to shut down, then Ctrl-] sends Ctrl-]. SIGTERM asks the guest to\n"
 	       "power off (control/shutdown); a second one, or --shutdown-grace seconds\n"
@@ -59,6 +62,45 @@ void cli_usage_run(void)
 	       "Exit status: 0 poweroff, 1 crash, 2 bad input, 3 reboot, 4 watchdog,\n"
 	       "5 suspend, 6 soft reset, 7 triple fault, 8 emulation failure,\n"
 	       "124 timeout, 125 VMM error. See xenkvm(1).\n");
+}
+
+/* Rates past a billion a second could not be told from no limit at all. */
+#define MAX_HCALL_RATE 1000000000ULL
+
+static const char *parse_count(const char *s, char **end, uint64_t *out)
+{
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return "not a whole number";
+	errno = 0;
+	v = strtoull(s, end, 10);
+	if (errno || v > MAX_HCALL_RATE)
+		return "more than 1000000000";
+	*out = v;
+	return NULL;
+}
+
+const char *cli_parse_rate(const char *s, uint64_t *rate, uint64_t *burst)
+{
+	const char *why;
+	char *end;
+	uint64_t r, b;
+
+	if ((why = parse_count(s, &end, &r)))
+		return why;
+	b = r / 10 ? r / 10 : 1;
+	if (*end == ':') {
+		if ((why = parse_count(end + 1, &end, &b)))
+			return why;
+		if (b == 0)
+			return "a burst of 0 calls";
+	}
+	if (*end)
+		return "not N or N:BURST";
+	*rate = r;
+	*burst = r ? b : 0;
+	return NULL;
 }
 
 int cli_parse_size(const char *s, uint64_t *bytes)
@@ -388,6 +430,18 @@ static int key_action(struct cfg_ctx *cx, const struct xlcfg_setting *s)
 	return 0;
 }
 
+/* xenkvm's own key (not xl's): --hypercall-rate in a config file. */
+static int key_hypercall_rate(struct cfg_ctx *cx, const struct xlcfg_setting *s)
+{
+	const char *t, *why;
+
+	if (want_string(cx, s, &t) < 0)
+		return -1;
+	if ((why = cli_parse_rate(t, &cx->c->hcall_rate, &cx->c->hcall_burst)))
+		return key_error(cx, s, "'%s' is %s", t, why);
+	return 0;
+}
+
 static int key_uuid(struct cfg_ctx *cx, const struct xlcfg_setting *s)
 {
 	const char *t, *why;
@@ -488,6 +542,7 @@ static const struct {
 	{ "on_crash", key_action }, { "on_watchdog", key_action }, { "uuid", key_uuid },
 	{ "serial", key_serial }, { "xenkvm_hypercall_policy", key_policy },
 	{ "xenkvm_time_granularity", key_time_granularity },
+	{ "xenkvm_hypercall_rate", key_hypercall_rate },
 };
 
 /* builder= is type='s deprecated spelling (type= wins); cmdline, root and
@@ -585,7 +640,8 @@ static int parse_transport(const char *s, enum hcall_transport *t)
 }
 
 enum { OPT_HELP = 256, OPT_MAXMEM, OPT_MAXVCPUS, OPT_UUID, OPT_ON_POWEROFF, OPT_ON_REBOOT,
-       OPT_ON_CRASH, OPT_ON_WATCHDOG, OPT_TRACE, OPT_HYPERCALL_POLICY, OPT_TIME_GRANULARITY };
+       OPT_ON_CRASH, OPT_ON_WATCHDOG, OPT_TRACE, OPT_HYPERCALL_POLICY, OPT_TIME_GRANULARITY,
+       OPT_HCALL_RATE };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, 0, 'k' }, { "initrd", required_argument, 0, 'i' },
@@ -605,6 +661,7 @@ static const struct option run_options[] = {
 	{ "trace", required_argument, 0, OPT_TRACE },
 	{ "hypercall-policy", required_argument, 0, OPT_HYPERCALL_POLICY },
 	{ "time-granularity", required_argument, 0, OPT_TIME_GRANULARITY },
+	{ "hypercall-rate", required_argument, 0, OPT_HCALL_RATE },
 	{ "help", no_argument, 0, OPT_HELP }, { 0, 0, 0, 0 },
 };
 
@@ -695,6 +752,10 @@ static int parse_option(int opt, const char *arg, struct run_config *c, struct f
 			goto bad;
 		return 0;
 	case 's': c->xenstore_socket = arg; return 0;
+	case OPT_HCALL_RATE:
+		if ((why = cli_parse_rate(arg, &c->hcall_rate, &c->hcall_burst)))
+			goto bad;
+		return 0;
 	case OPT_TRACE:
 		if (!*arg)
 			goto bad;

@@ -432,6 +432,26 @@ static void control_info(struct main_ctx *m, json_t *r)
 			    json_integer((json_int_t)m->cfg->time_granularity_ns));
 }
 
+/* Per vCPU: calls, time serving them, calls throttled and preempted. */
+static void control_vcpu_stats(json_t *r)
+{
+	static struct hypercall_vcpu_stat st[VM_MAX_VCPUS];
+	unsigned n = hypercall_vcpu_stats(st, VM_MAX_VCPUS);
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < n; i++) {
+		json_t *e = json_object();
+		json_object_set_new(e, "vcpu", json_integer(st[i].vcpu));
+		json_object_set_new(e, "calls", json_integer((json_int_t)st[i].calls));
+		json_object_set_new(e, "time_ns", json_integer((json_int_t)st[i].ns));
+		json_object_set_new(e, "throttled", json_integer((json_int_t)st[i].throttled));
+		json_object_set_new(e, "throttled_ns", json_integer((json_int_t)st[i].throttled_ns));
+		json_object_set_new(e, "preempted", json_integer((json_int_t)st[i].preempted));
+		json_array_append_new(a, e);
+	}
+	json_object_set_new(r, "vcpus", a);
+}
+
 static void control_stats(struct main_ctx *m, json_t *r)
 {
 	struct hypercall_stat st[NR_HYPERCALLS];
@@ -452,6 +472,7 @@ static void control_stats(struct main_ctx *m, json_t *r)
 	for (unsigned i = 0; i < nd; i++)
 		json_object_set_new(denied, d[i].what, json_integer((json_int_t)d[i].count));
 	json_object_set_new(r, "denied", denied);
+	control_vcpu_stats(r);
 }
 
 /* At exit, what the policy refused (a guest may not say it was refused). */
@@ -676,6 +697,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xenkvm: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
+	hypercall_set_rate_limit(c.hcall_rate, c.hcall_burst);
+	if (c.hcall_rate)
+		log_info("hypercall rate limit: %llu a second per vCPU, bursts of %llu",
+			 (unsigned long long)c.hcall_rate, (unsigned long long)c.hcall_burst);
 	for (int restart = 1; restart;) {
 		restart = 0;
 		rc = run_vm(&c, &restart);

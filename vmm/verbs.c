@@ -117,6 +117,24 @@ static int verb_info(const char *name)
 	return 0;
 }
 
+/* One line per vCPU that made hypercalls: the fair-share accounting. */
+static void print_vcpu_stats(json_t *vcpus)
+{
+	size_t i;
+	json_t *e;
+
+	printf("\n%-8s %12s %12s %12s %14s %12s\n", "vcpu", "calls", "time(ms)", "throttled",
+	       "throttled(ms)", "preempted");
+	json_array_foreach(vcpus, i, e)
+		printf("%-8lld %12lld %12.1f %12lld %14.1f %12lld\n",
+		       json_integer_value(json_object_get(e, "vcpu")),
+		       json_integer_value(json_object_get(e, "calls")),
+		       (double)json_integer_value(json_object_get(e, "time_ns")) / 1e6,
+		       json_integer_value(json_object_get(e, "throttled")),
+		       (double)json_integer_value(json_object_get(e, "throttled_ns")) / 1e6,
+		       json_integer_value(json_object_get(e, "preempted")));
+}
+
 static int verb_stats(const char *name)
 {
 	json_t *r = call(name, "stats", NULL), *h, *v;
@@ -136,6 +154,7 @@ static int verb_stats(const char *name)
 		printf("\ndenied by the hypercall policy:\n");
 	json_object_foreach(h, k, v)
 		printf("%-40s %12lld\n", k, json_integer_value(v));
+	print_vcpu_stats(json_object_get(r, "vcpus"));
 	json_decref(r);
 	return 0;
 }

@@ -14,13 +14,18 @@ static long console_io_write(struct hcall *hc, uint64_t count, uint64_t buffer)
 {
 	char chunk[CONSOLE_CHUNK];
 
-	/* Chunk by chunk, as Xen does: what came before a fault is still printed. */
+	/* Chunk by chunk, as Xen does: what came before a fault is still
+	 * printed, and a long write is re-issued for the rest when preempted. */
 	for (uint64_t done = 0; done < count;) {
 		size_t n = count - done < CONSOLE_CHUNK ? (size_t)(count - done) : CONSOLE_CHUNK;
 		if (copy_from_guest(hc, chunk, buffer + done, n))
 			return -XEN_EFAULT;
 		console_write(hc->xen->console, chunk, n);
 		done += n;
+		if (done < count && hcall_preempt_check(hc, 1)) {
+			uint64_t args[3] = { CONSOLEIO_write, count - done, buffer + done };
+			return hcall_continue(hc, 3, args);
+		}
 	}
 	return 0;
 }

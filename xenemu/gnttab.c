@@ -416,6 +416,20 @@ static int gt_write_copy_status(struct hcall *hc, uint64_t gva, int16_t status)
 	return copy_to_guest(hc, gva + off, &status, sizeof(status));
 }
 
+/* Preempt a batch after `done` of `count` elements of `size` bytes: the
+ * guest re-issues it for the rest, uop advanced and count reduced, as
+ * Xen's grant-table continuations do. `units` is the work just done. */
+static int gt_preempt(struct hcall *hc, uint32_t done, uint32_t count, size_t size,
+		      unsigned units)
+{
+	uint64_t args[3] = { hc->arg[0], hc->arg[1] + (uint64_t)done * size, count - done };
+
+	if (done >= count || !hcall_preempt_check(hc, units))
+		return 0;
+	hcall_continue(hc, 3, args);
+	return 1;
+}
+
 /* Native: each element is read, done and its status written in turn. */
 static long gnttab_copy_native(struct hcall *hc, struct gnttab *gt, uint64_t uop, uint32_t count)
 {
@@ -427,6 +441,8 @@ static long gnttab_copy_native(struct hcall *hc, struct gnttab *gt, uint64_t uop
 			return -XEN_EFAULT;
 		if (gt_write_copy_status(hc, gva, gt_copy_one(gt, &c)))
 			return -XEN_EFAULT;
+		if (gt_preempt(hc, i + 1, count, gt_copy_size(hc), 1))
+			return (long)hc->nr;
 	}
 	return 0;
 }
@@ -448,6 +464,8 @@ static long gnttab_copy_compat(struct hcall *hc, struct gnttab *gt, uint64_t uop
 			if (gt_write_copy_status(hc, gva, gt_copy_one(gt, &batch[k])))
 				rc = -XEN_EFAULT;
 		}
+		if (rc == 0 && gt_preempt(hc, i, count, gt_copy_size(hc), n))
+			return (long)hc->nr;
 	}
 	return rc;
 }
@@ -535,6 +553,8 @@ static long gnttab_map_grant_ref(struct hcall *hc, struct gnttab *gt, uint64_t u
 		op.status = gt_map_one(gt, &op);
 		if (copy_to_guest(hc, gva, &op, sizeof(op)))
 			return -XEN_EFAULT;
+		if (gt_preempt(hc, i + 1, count, sizeof(op), 1))
+			return (long)hc->nr;
 	}
 	return 0;
 }
@@ -577,6 +597,8 @@ static long gnttab_unmap_grant_ref(struct hcall *hc, struct gnttab *gt, uint64_t
 		if (copy_to_guest(hc, gva + offsetof(struct gnttab_unmap_grant_ref, status),
 				  &op.status, sizeof(op.status)))
 			return -XEN_EFAULT;
+		if (gt_preempt(hc, i + 1, count, sizeof(op), 1))
+			return (long)hc->nr;
 	}
 	return 0;
 }
@@ -620,6 +642,8 @@ static long gnttab_swap_grant_ref(struct hcall *hc, struct gnttab *gt, uint64_t 
 		if (copy_to_guest(hc, gva + offsetof(struct gnttab_swap_grant_ref, status),
 				  &op.status, sizeof(op.status)))
 			return -XEN_EFAULT;
+		if (gt_preempt(hc, i + 1, count, sizeof(op), 1))
+			return (long)hc->nr;
 	}
 	return 0;
 }

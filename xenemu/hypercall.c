@@ -8,7 +8,6 @@
 #include "xenkvm/policy.h"
 #include "xenkvm/trace.h"
 
-
 static const char *const names[NR_HYPERCALLS] = {
 	[__HYPERVISOR_set_trap_table] = "set_trap_table",
 	[__HYPERVISOR_mmu_update] = "mmu_update",
@@ -115,7 +114,7 @@ const char *hypercall_name(uint64_t nr)
 static long dispatch(struct hcall *hc);
 
 /* Tracing wraps the whole call, multicall entries included. */
-long hypercall_dispatch(struct hcall *hc)
+static long traced_dispatch(struct hcall *hc)
 {
 	uint64_t t0;
 	long rc;
@@ -125,6 +124,22 @@ long hypercall_dispatch(struct hcall *hc)
 	t0 = trace_now_ns();
 	rc = dispatch(hc);
 	trace_hypercall(hc, t0, trace_now_ns(), rc);
+	return rc;
+}
+
+/* A guest's call (not a multicall entry) is charged to its vCPU: the rate
+ * limit first, then the time it took (xenemu/fairshare.c). */
+long hypercall_dispatch(struct hcall *hc)
+{
+	uint64_t t0;
+	long rc;
+
+	if (hc->in_multicall)
+		return traced_dispatch(hc);
+	hypercall_throttle(hc);
+	t0 = trace_now_ns();
+	rc = traced_dispatch(hc);
+	hypercall_account(hc, trace_now_ns() - t0);
 	return rc;
 }
 

@@ -278,6 +278,18 @@ static long physmap_permission(domid_t domid, unsigned space)
 	return space == XENMAPSPACE_dev_mmio ? -XEN_EACCES : 0;
 }
 
+/* After frame `done` of `size`: preempted, the call is re-issued from
+ * frame `done` in cmd's high bits, as Xen's add_to_physmap(_batch) are. */
+static int physmap_preempt(struct hcall *hc, uint64_t done, uint64_t size)
+{
+	uint64_t cmd = (hc->arg[0] & MEMOP_CMD_MASK) | (done << MEMOP_EXTENT_SHIFT);
+
+	if (done >= size || !hcall_preempt_check(hc, 1))
+		return 0;
+	hcall_continue(hc, 1, &cmd);
+	return 1;
+}
+
 static long add_to_physmap(struct hcall *hc, uint64_t start)
 {
 	struct xen_add_to_physmap a;
@@ -302,6 +314,8 @@ static long add_to_physmap(struct hcall *hc, uint64_t start)
 		rc = add_one(hc, XENMAPSPACE_gmfn, DOMID_INVALID, a.idx + k, a.gpfn + k);
 		if (rc < 0)
 			return rc;
+		if (physmap_preempt(hc, k + 1, a.size))
+			return (long)hc->nr;
 	}
 	return 0;
 }
@@ -359,6 +373,8 @@ static long add_to_physmap_batch(struct hcall *hc, uint64_t start)
 		err = (int32_t)add_one(hc, b.space, b.foreign, idx, gpfn);
 		if (copy_to_guest(hc, b.errs + i * 4, &err, 4))
 			return -XEN_EFAULT;
+		if (physmap_preempt(hc, i + 1, b.size))
+			return (long)hc->nr;
 	}
 	return 0;
 }

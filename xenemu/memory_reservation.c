@@ -7,12 +7,10 @@
  * memory back. Xen's answers are counts, not errors: every failure stops
  * the walk and the call returns how many extents were done.
  *
- * Preemption: Xen may stop a long list and restart the call with the next
- * extent in cmd's high bits; we honour a start extent given in cmd, but
- * finish every list in one pass: the call runs on the calling vCPU's own
- * thread (nothing else waits on it), the lock is taken per extent, and a
- * list is bounded by nr_extents <= UINT_MAX >> MEMOP_EXTENT_SHIFT, so a
- * guest sees the same results as with Xen's restarts, only later. */
+ * Preemption, as Xen's: a long list stops after a budget of pages (or when
+ * the VM stops or pauses) and the guest re-issues the call with the next
+ * extent in cmd's high bits; exchange records its progress in
+ * nr_exchanged and re-issues the call unchanged. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,6 +59,19 @@ int memory_read_ulong(struct hcall *hc, uint64_t array, uint64_t i, uint64_t *v)
 	int rc = copy_from_guest(hc, &v32, array + i * 4, 4);
 	*v = v32;
 	return rc;
+}
+
+/* After an extent: preempt if the budget is spent and extents remain,
+ * re-issuing the call from extent `next` (Xen's MEMOP_EXTENT_SHIFT). */
+static int extent_preempt(struct hcall *hc, const struct reservation *r, uint64_t next,
+			  unsigned units)
+{
+	uint64_t cmd = (hc->arg[0] & MEMOP_CMD_MASK) | (next << MEMOP_EXTENT_SHIFT);
+
+	if (next >= r->nr || !hcall_preempt_check(hc, units))
+		return 0;
+	hcall_continue(hc, 1, &cmd);
+	return 1;
 }
 
 /* How many of the n frames from gfn, in order, the guest can give back:
@@ -126,6 +137,8 @@ static uint64_t increase_reservation(struct hcall *hc, const struct reservation 
 		pthread_mutex_unlock(&x->lock);
 		if (!fits)
 			break;
+		if (extent_preempt(hc, r, i + 1, 1))
+			return i + 1;
 	}
 	return i;
 }
@@ -148,6 +161,8 @@ static uint64_t decrease_reservation(struct hcall *hc, const struct reservation 
 			log_once("XENMEM_decrease_reservation: giving frames back: error %d", rc);
 		if (k < n || rc < 0)
 			break;
+		if (extent_preempt(hc, r, i + 1, (unsigned)n))
+			return i + 1;
 	}
 	return i;
 }
@@ -172,11 +187,24 @@ static uint64_t populate_physmap(struct hcall *hc, const struct reservation *r, 
 		pthread_mutex_unlock(&x->lock);
 		if (rc < 0)
 			break;
+		if (extent_preempt(hc, r, i + 1, (unsigned)n))
+			return i + 1;
 	}
 	return i;
 }
 
+static long reservation_op(struct hcall *hc, unsigned op, uint64_t start);
+
+/* A preempted call answers the hypercall number (the guest re-issues it);
+ * a finished one, the extents done. */
 long memory_reservation_op(struct hcall *hc, unsigned op, uint64_t start)
+{
+	long done = reservation_op(hc, op, start);
+
+	return hc->continued ? (long)hc->nr : done;
+}
+
+static long reservation_op(struct hcall *hc, unsigned op, uint64_t start)
 {
 	struct reservation r;
 	unsigned address_bits;
@@ -358,6 +386,14 @@ long memory_exchange_op(struct hcall *hc, uint64_t start_extent)
 		rc = exchange_chunk(hc, &e, i, in_chunk_order, out_chunk_order, frames);
 		if (rc)
 			break;
+		/* Preempted: nr_exchanged says where the re-issued call goes on. */
+		if (i + 1 < e.in.nr >> in_chunk_order &&
+		    hcall_preempt_check(hc, 1U << (in_chunk_order + e.in.order))) {
+			free(frames);
+			e.nr_exchanged = (i + 1) << in_chunk_order;
+			rc = write_nr_exchanged(hc, &e, 0);
+			return rc ? rc : hcall_continue(hc, 0, NULL);
+		}
 	}
 	free(frames);
 	e.nr_exchanged = rc ? i << in_chunk_order : e.in.nr;

@@ -38,6 +38,47 @@ void hcall_prepare(struct hcall *hc, struct vcpu *v, const struct kvm_sregs *s)
 					.efer = s->efer };
 }
 
+#define MOV_EAX_LEN 5 /* b8 imm32 */
+#define MAX_INSN_LEN 3
+
+int hcall_find_stub(struct hcall *hc, const uint8_t *insn, size_t len)
+{
+	uint8_t want[MOV_EAX_LEN + MAX_INSN_LEN], code[MOV_EAX_LEN + 2 * MAX_INSN_LEN];
+	uint32_t nr = (uint32_t)hc->nr;
+	size_t n = MOV_EAX_LEN + len;
+
+	if (len > MAX_INSN_LEN)
+		return 0;
+	want[0] = 0xb8;
+	memcpy(want + 1, &nr, 4);
+	memcpy(want + MOV_EAX_LEN, insn, len);
+	/* code[] is [rip - n, rip + len): the stub starts at rip - 5 (RIP at
+	 * insn) or at rip - n (RIP past it). */
+	if (copy_from_guest(hc, code, hc->rip - n, n + len))
+		return 0;
+	if (!memcmp(code + len, want, n))
+		hc->restart_rip = hc->rip - MOV_EAX_LEN;
+	else if (!memcmp(code, want, n))
+		hc->restart_rip = hc->rip - n;
+	else
+		return 0;
+	return 1;
+}
+
+void hcall_apply_continuation(const struct hcall *hc, struct kvm_regs *r)
+{
+	const uint64_t *a = hc->cont_arg;
+
+	if (hc->abi64) {
+		r->rdi = a[0], r->rsi = a[1], r->rdx = a[2], r->r10 = a[3], r->r8 = a[4], r->r9 = a[5];
+	} else {
+		r->rbx = a[0], r->rcx = a[1], r->rdx = a[2], r->rsi = a[3], r->rdi = a[4], r->rbp = a[5];
+	}
+	r->rax = hc->nr;
+	/* Both are linear addresses: RIP moves back by their distance. */
+	r->rip -= hc->rip - hc->restart_rip;
+}
+
 int hypercall_page_write(struct xen *x, uint64_t gpa, hcall_stub_fn stub)
 {
 	uint8_t *page = gmem_ptr(&x->vm->mem, gpa, GUEST_PAGE_SIZE);

@@ -63,8 +63,20 @@ static int kvm_wrmsr(struct vcpu *v, uint32_t index, uint64_t value)
 	return hypercall_msr_write(v, index, value, kvm_stub);
 }
 
+/* A continuation re-runs our stub from its mov. RIP is at the VMCALL (KVM
+ * steps past it only when completing the exit, and not if RIP moved). A
+ * VMCALL that is not in one of our stubs (Linux issues them inline) cannot
+ * be re-issued: such calls run to their end. */
+static int kvm_restartable(struct hcall *hc)
+{
+	const uint8_t vmcall[3] = { 0x0f, 0x01, vmcall_modrm };
+
+	return hcall_find_stub(hc, vmcall, sizeof(vmcall));
+}
+
 static void kvm_xen_exit(struct vcpu *v)
 {
+	struct kvm_sync_regs *sr = &v->run->s.regs;
 	struct kvm_xen_exit *e = &v->run->xen;
 	struct hcall hc;
 
@@ -79,7 +91,14 @@ static void kvm_xen_exit(struct vcpu *v)
 	hc.cpl = (int)e->u.hcall.cpl;
 	hc.nr = e->u.hcall.input;
 	memcpy(hc.arg, e->u.hcall.params, sizeof(hc.arg));
+	hc.rip = sr->regs.rip + (hc.abi64 ? 0 : sr->sregs.cs.base);
+	hc.can_continue = 1;
+	hc.restartable = kvm_restartable;
 	e->u.hcall.result = (uint64_t)hypercall_dispatch(&hc);
+	if (hc.continued) {
+		hcall_apply_continuation(&hc, &sr->regs);
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	}
 }
 
 /* XENVER_version is constant: KVM answers it without leaving the kernel,

@@ -38,6 +38,15 @@ static int page_rdmsr(struct vcpu *v, uint32_t index, uint64_t *value)
 	return -1;
 }
 
+/* A continuation re-runs the stub from its mov; at the exit RIP is at
+ * the `out`, or past it where KVM completed the `out` first. */
+static int page_restartable(struct hcall *hc)
+{
+	static const uint8_t out[2] = { 0xe7, XENKVM_HCALL_PORT };
+
+	return hcall_find_stub(hc, out, sizeof(out));
+}
+
 static void page_hypercall(struct vcpu *v, uint16_t port, int is_write, void *data,
 			   unsigned size, void *opaque)
 {
@@ -61,8 +70,14 @@ static void page_hypercall(struct vcpu *v, uint16_t port, int is_write, void *da
 		uint64_t a[6] = { r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp };
 		memcpy(hc.arg, a, sizeof(a));
 	}
+	/* Linear address: CS's base counts outside long mode. */
+	hc.rip = r->rip + (hc.abi64 ? 0 : sr->sregs.cs.base);
+	hc.can_continue = 1;
+	hc.restartable = page_restartable;
 	ret = hypercall_dispatch(&hc);
 	r->rax = hc.abi64 ? (uint64_t)ret : (uint32_t)ret;
+	if (hc.continued)
+		hcall_apply_continuation(&hc, r);
 	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 }
 

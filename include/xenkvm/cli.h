@@ -43,6 +43,8 @@ struct run_config {
 	const char *trace;    /* --trace FILE: record every hypercall there; NULL: off */
 	struct hcall_policy *policy; /* --hypercall-policy; NULL: allow all */
 	uint64_t time_granularity_ns; /* --time-granularity; 0: exact */
+	/* --hypercall-rate N[:BURST]: calls per second per vCPU; 0: no limit */
+	uint64_t hcall_rate, hcall_burst;
 	const char *config_file; /* the xl.cfg file given, or NULL */
 	struct xlcfg *xlcfg;  /* owns the strings the file and KEY=VALUE gave */
 };
@@ -76,6 +78,9 @@ int cli_parse_size(const char *s, uint64_t *bytes);
 /* --time-granularity: a number of ns, or with a ns, us, ms or s suffix, at
  * most 1 s. NULL, or why not. */
 const char *cli_parse_granularity(const char *s, uint64_t *ns);
+/* A hypercall rate limit, N[:BURST] calls per second per vCPU (0: off).
+ * BURST defaults to N/10, at least 1. NULL, or why it is refused. */
+const char *cli_parse_rate(const char *s, uint64_t *rate, uint64_t *burst);
 void cli_usage_run(void);
 
 #endif

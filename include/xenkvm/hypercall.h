@@ -31,7 +31,28 @@ struct hcall {
 	int cpl;
 	int in_multicall; /* nested multicalls are refused */
 	struct guest_paging pg;
+	/* Preemption, Xen's continuations: a transport that can make the guest
+	 * re-issue this call sets can_continue. A family that stops early
+	 * returns hcall_continue(), whose arguments replace arg[] in the
+	 * guest's registers for the re-issued call. */
+	int can_continue;
+	/* If set, asked once before the first preemption: can the guest really
+	 * re-issue it (is it one of our stubs)? 0 turns can_continue off. */
+	int (*restartable)(struct hcall *hc);
+	uint64_t rip;       /* the transport's: where the call trapped */
+	uint64_t restart_rip; /* the transport's: where the re-issue starts */
+	unsigned work;      /* units done by this call so far */
+	unsigned budget;    /* units before preempting; 0: HCALL_WORK_BUDGET */
+	int continued;      /* hcall_continue() was called: re-issue with cont_arg */
+	uint64_t cont_arg[6];
 };
+
+/* Work units (about one page's worth each: a page of an extent, a grant
+ * copy or map, a multicall entry, a 128-byte console chunk) a call may do
+ * before it is preempted: under a millisecond here (giving back 256 pages
+ * takes ~0.7 ms), so no stop, pause or rate limit waits on one long call,
+ * while each re-issue (an exit, ~11 us) stays a small share of the work. */
+#define HCALL_WORK_BUDGET 256
 
 typedef long (*hcall_fn)(struct hcall *hc);
 
@@ -62,6 +83,31 @@ struct hypercall_stat {
 	unsigned long long calls, errors;
 };
 unsigned hypercall_stats(struct hypercall_stat *out, unsigned max);
+
+/* Per-vCPU accounting (xenemu/fairshare.c): hypercalls the vCPU issued,
+ * time spent serving them, calls throttled by the rate limit (and the time
+ * slept), calls preempted by a continuation. */
+struct hypercall_vcpu_stat {
+	unsigned vcpu;
+	unsigned long long calls, ns, throttled, throttled_ns, preempted;
+};
+unsigned hypercall_vcpu_stats(struct hypercall_vcpu_stat *out, unsigned max);
+/* The rate limit: calls per second per vCPU with a burst of `burst` calls
+ * (a token bucket); rate 0 switches it off. */
+void hypercall_set_rate_limit(uint64_t rate, uint64_t burst);
+/* Before a top-level call: charge it to its vCPU, sleeping while the vCPU
+ * is over its rate (until the VM stops or pauses). After it: count it. */
+void hypercall_throttle(struct hcall *hc);
+void hypercall_account(const struct hcall *hc, uint64_t ns);
+/* Has this call done enough (after `units` more), or must it yield to a
+ * stop or pause? Only for a call the transport can re-issue. */
+int hcall_preempt_check(struct hcall *hc, unsigned units);
+/* Can this call be preempted at all (asks restartable() once)? */
+int hcall_can_continue(struct hcall *hc);
+/* Preempt: the guest re-issues the call with these arguments (the rest
+ * stay as they were). Returns the hypercall number, as Xen's
+ * hypercall_create_continuation() does. */
+long hcall_continue(struct hcall *hc, unsigned nargs, const uint64_t *args);
 /* -ENOSYS for a sub-op that is not implemented, logged once per sub-op. */
 long hcall_subop_enosys(const struct hcall *hc, uint64_t subop);
 

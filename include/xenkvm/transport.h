@@ -12,6 +12,7 @@
 struct hcall;
 struct vcpu;
 struct kvm_sregs;
+struct kvm_regs;
 
 /* Resolve TRANSPORT_AUTO and install the chosen transport's hooks. */
 int transport_init(struct xen *x, enum hcall_transport t, char *err, size_t errlen);
@@ -21,6 +22,16 @@ const char *transport_name(enum hcall_transport t);
 
 /* Fill the parts of a hypercall both transports share, from the exit's sregs. */
 void hcall_prepare(struct hcall *hc, struct vcpu *v, const struct kvm_sregs *s);
+
+/* Continuations: the guest re-issues a preempted call from its stub's
+ * `mov $nr,%eax`, which precedes the trapping instruction insn. hc->rip
+ * (linear) is at insn or just past it. Sets hc->restart_rip and returns 1
+ * if the stub is there, else 0 (the call must then run to its end). */
+int hcall_find_stub(struct hcall *hc, const uint8_t *insn, size_t len);
+/* Put hc->cont_arg in the ABI's argument registers and move RIP back to
+ * the stub: KVM, seeing RIP moved, does not complete the old exit
+ * (complete_fast_pio_out, kvm_xen_hypercall_complete_userspace). */
+void hcall_apply_continuation(const struct hcall *hc, struct kvm_regs *r);
 
 /* Writes the code for hypercall nr (at most 32 bytes); returns its length. */
 typedef size_t (*hcall_stub_fn)(unsigned nr, uint8_t *out);

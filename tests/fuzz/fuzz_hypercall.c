@@ -155,21 +155,12 @@ static void step_put64(struct fuzz_input *in)
 	memcpy(fv.ram + off, &v, 8);
 }
 
-/* A batch starting low in RAM (a multicall of 2^32 entries at address 0)
- * walks all of it for tens of ms, slowing the fuzzer a hundredfold: such
- * batches keep the low 9 bits of their count. One in the data window ends
- * within 64 KiB and keeps its count. That they are unbounded at all is the
- * fair-share item of issue 7. */
-static void bound_batches(struct hcall *hc)
-{
-	uint32_t nr = (uint32_t)hc->nr;
-	uint64_t *count = nr == __HYPERVISOR_multicall ? &hc->arg[1]
-			  : nr == __HYPERVISOR_console_io ? &hc->arg[1] : NULL;
-	uint64_t list = nr == __HYPERVISOR_multicall ? hc->arg[0] : hc->arg[2];
-
-	if (count && (uint32_t)*count > 512 && list < DATA_BASE)
-		*count &= 0x1ff;
-}
+/* Long batches are preempted after a budget of work, as with a guest on
+ * a transport (a multicall of 2^32 entries at address 0 would otherwise
+ * walk all of RAM for tens of ms); a continued call is re-issued a few
+ * times with its continuation's arguments, as the guest would, so those
+ * are fuzzed too. */
+#define REISSUES 3
 
 static void step_call(struct fuzz_input *in, uint8_t kind, const struct guest_paging *pg,
 		      int abi64)
@@ -183,9 +174,15 @@ static void step_call(struct fuzz_input *in, uint8_t kind, const struct guest_pa
 	hc.nr = kind & 8 ? value(in) : fin_u8(in) % 48;
 	for (int i = 0; i < 6; i++)
 		hc.arg[i] = value(in);
-	bound_batches(&hc);
+	hc.can_continue = 1;
 	fuzz_blocking_vm = &fv.vm;
 	rc = hypercall_dispatch(&hc);
+	for (int k = 0; k < REISSUES && hc.continued; k++) {
+		memcpy(hc.arg, hc.cont_arg, sizeof(hc.arg));
+		hc.continued = 0;
+		hc.work = 0;
+		rc = hypercall_dispatch(&hc);
+	}
 	fuzz_blocking_vm = NULL;
 	if (trace)
 		fprintf(stderr, "hypercall %llu (%#llx, %#llx, %#llx, %#llx) = %ld\n",

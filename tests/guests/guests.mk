@@ -7,6 +7,7 @@
 # Self-checking family guests; the runner boots <name>-32.elf and <name>-64.elf
 # and expects `RESULT: PASS ...` plus a poweroff.
 GUEST_NAMES := version console sched hvm memory multicall gnttab xenbus balloon blkfront netfront \
+	preempt \
 	hostile
 # Not self-checking: `shutdown` is driven by reason= on its command line and
 # `bench` prints a BENCH line.

@@ -490,6 +490,41 @@ START_TEST(cli_flags_only_as_before)
 }
 END_TEST
 
+START_TEST(cli_hypercall_rate)
+{
+	uint64_t rate = 7, burst = 7;
+
+	ck_assert_int_eq(run_args(NULL), 0);
+	ck_assert_uint_eq(rc.hcall_rate, 0); /* no limit by default */
+	ck_assert_int_eq(run_args("--hypercall-rate", "1000", NULL), 0);
+	ck_assert_uint_eq(rc.hcall_rate, 1000);
+	ck_assert_uint_eq(rc.hcall_burst, 100);
+	ck_assert_int_eq(run_args("--hypercall-rate", "5:3", NULL), 0);
+	ck_assert_uint_eq(rc.hcall_rate, 5);
+	ck_assert_uint_eq(rc.hcall_burst, 3);
+	ck_assert_int_eq(run_args("xenkvm_hypercall_rate=\"200:20\"", NULL), 0);
+	ck_assert_uint_eq(rc.hcall_rate, 200);
+	ck_assert_uint_eq(rc.hcall_burst, 20);
+	ck_assert_int_eq(run_args("xenkvm_hypercall_rate=300", "--hypercall-rate", "0", NULL), 0);
+	ck_assert_uint_eq(rc.hcall_rate, 0);
+	ck_assert_int_eq(run_args("--hypercall-rate", "lots", NULL), -1);
+	ck_assert_str_eq(err, "invalid value 'lots' for --hypercall-rate (not a whole number)");
+	ck_assert_int_eq(run_args("xenkvm_hypercall_rate=\"10:0\"", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err, "xenkvm_hypercall_rate"));
+	ck_assert_ptr_nonnull(strstr(err, "a burst of 0 calls"));
+	ck_assert_str_eq(cli_parse_rate("5", &rate, &burst) ?: "", "");
+	ck_assert_uint_eq(burst, 1);
+	ck_assert_str_eq(cli_parse_rate("-1", &rate, &burst), "not a whole number");
+	ck_assert_str_eq(cli_parse_rate("10:", &rate, &burst), "not a whole number");
+	ck_assert_str_eq(cli_parse_rate("10:5x", &rate, &burst), "not N or N:BURST");
+	ck_assert_str_eq(cli_parse_rate("1e3", &rate, &burst), "not N or N:BURST");
+	ck_assert_str_eq(cli_parse_rate("2000000000", &rate, &burst), "more than 1000000000");
+	ck_assert_str_eq(cli_parse_rate("99999999999999999999999", &rate, &burst),
+			 "more than 1000000000");
+	ck_assert_uint_eq(rate, 5); /* refused values leave it alone */
+}
+END_TEST
+
 START_TEST(cli_new_flags)
 {
 	ck_assert_int_eq(run_args("--memory", "128", "--maxmem", "1G", "--vcpus", "2",
@@ -679,6 +714,7 @@ static Suite *xlcfg_suite(void)
 	tcase_add_checked_fixture(cli, NULL, cli_teardown);
 	tcase_add_test(cli, cli_flags_only_as_before);
 	tcase_add_test(cli, cli_new_flags);
+	tcase_add_test(cli, cli_hypercall_rate);
 	tcase_add_test(cli, cli_file_overrides_flags);
 	tcase_add_test(cli, cli_config_errors);
 	tcase_add_test(cli, real_world);

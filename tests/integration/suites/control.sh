@@ -37,6 +37,8 @@ vm=${pids[-1]}
 "$XENKVM" list | grep -q "^$NAME .* running" && pass "list shows the VM running" ||
 	fail list "$("$XENKVM" list 2>&1)"
 "$XENKVM" info "$NAME" | grep -q '"state": "running"' && pass "info" || fail info "no state"
+# The socket answers before the guest's first console_io: give it time.
+for _ in $(seq 50); do "$XENKVM" stats "$NAME" | grep -q '^console_io' && break; sleep 0.1; done
 "$XENKVM" stats "$NAME" | grep -q '^console_io' && pass "stats count hypercalls" ||
 	fail stats "no console_io line"
 "$XENKVM" pause "$NAME" && "$XENKVM" list | grep -q "^$NAME .* paused" &&
