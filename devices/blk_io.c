@@ -158,10 +158,21 @@ void blk_io_wait_all(struct blk_io *io)
 	struct io_uring_cqe *cqe;
 
 	io_uring_submit(&io->ring);
-	while (io->in_flight && io_uring_wait_cqe(&io->ring, &cqe) == 0) {
-		void *tag = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
+	while (io->in_flight) {
+		void *tag;
+		int res, rc = io_uring_wait_cqe(&io->ring, &cqe);
 
+		/* A signal (a debugger, SIGSTOP/SIGCONT) interrupts the wait, not
+		 * the I/O: giving up would tear the backend down under requests
+		 * still in flight, their grants mapped and never answered. */
+		if (rc == -EINTR)
+			continue;
+		if (rc < 0) {
+			log_err("blkback: waiting for I/O: %s", strerror(-rc));
+			break;
+		}
+		tag = io_uring_cqe_get_data(cqe);
+		res = cqe->res;
 		io_uring_cqe_seen(&io->ring, cqe);
 		io->in_flight--;
 		io->done(tag, res);

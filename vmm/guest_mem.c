@@ -10,23 +10,34 @@
 
 #include "xenkvm/guest_mem.h"
 
-static int region_add(struct guest_mem *m, uint64_t gpa, uint64_t size, uint8_t *hva,
-		      uint64_t memfd_off, int is_ram)
+/* The slot of a frame removed earlier, else a new one (GMEM_MAX_REGIONS: none). */
+static int free_slot(const struct guest_mem *m)
 {
 	int i = 0;
 
-	/* Reuse the slot of a frame removed earlier, else take a new one. */
 	while (i < m->nregions && m->regions[i].size)
 		i++;
+	return i;
+}
+
+static int region_add(struct guest_mem *m, uint64_t gpa, uint64_t size, uint8_t *hva,
+		      uint64_t memfd_off, int is_ram)
+{
+	int i = free_slot(m);
+
 	if (i >= GMEM_MAX_REGIONS)
 		return -ENOSPC;
 	struct gmem_region r = { .gpa = gpa, .size = size, .hva = hva, .memfd_off = memfd_off,
 				 .slot = (uint32_t)i, .is_ram = is_ram };
 	if (m->map_region && m->map_region(m->opaque, &r) < 0)
 		return -errno;
+	/* Lock-free readers (region_find) take a slot whose size they see as
+	 * complete: the size is published last. */
+	r.size = 0;
 	m->regions[i] = r;
+	__atomic_store_n(&m->regions[i].size, size, __ATOMIC_RELEASE);
 	if (i == m->nregions)
-		m->nregions++;
+		__atomic_store_n(&m->nregions, i + 1, __ATOMIC_RELEASE);
 	if ((gpa + size) / GUEST_PAGE_SIZE - 1 > m->max_gfn)
 		m->max_gfn = (gpa + size) / GUEST_PAGE_SIZE - 1;
 	return 0;
@@ -127,9 +138,12 @@ void gmem_destroy(struct guest_mem *m)
 {
 	for (int i = 0; i < m->nregions; i++) {
 		struct gmem_region *r = &m->regions[i];
-		/* RAM regions share one mapping, which the first one owns. */
+		/* RAM regions share one mapping, which the first one owns; a
+		 * removed frame's slot still holds its reserved page. */
 		if (r->size && (!r->is_ram || r->gpa == 0))
 			munmap(r->hva, r->is_ram ? m->ram_size : r->size);
+		else if (!r->size && r->hva)
+			munmap(r->hva, GUEST_PAGE_SIZE);
 	}
 	m->nregions = 0;
 	if (m->memfd >= 0)
@@ -142,11 +156,14 @@ void gmem_destroy(struct guest_mem *m)
 
 static struct gmem_region *region_find(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
+	int n = __atomic_load_n(&m->nregions, __ATOMIC_ACQUIRE);
+
 	if (len == 0 || gpa + len < gpa)
 		return NULL;
-	for (int i = 0; i < m->nregions; i++) {
+	for (int i = 0; i < n; i++) {
 		const struct gmem_region *r = &m->regions[i];
-		if (r->size && gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+		uint64_t size = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
+		if (size && gpa >= r->gpa && gpa - r->gpa < size && len <= size - (gpa - r->gpa))
 			return (struct gmem_region *)r;
 	}
 	return NULL;
@@ -197,11 +214,45 @@ int gmem_alloc_page(struct guest_mem *m, uint64_t *memfd_off, uint8_t **hva)
 	return 0;
 }
 
+/* ---- frames in holes ----
+ * A frame's host page is never munmapped while the VM runs: a vCPU thread
+ * or a backend may be copying through a pointer gmem_ptr gave it just
+ * before the frame went, without a lock (guest accesses take none). A
+ * removed frame's page is swapped, in one mmap(MAP_FIXED), for an
+ * anonymous zero page, so such a copy reads zeros (or writes into nothing)
+ * instead of faulting. The address stays reserved in the region's slot and
+ * the next frame to take the slot is mapped over it, so the reservations
+ * are bounded by GMEM_MAX_REGIONS pages; gmem_destroy unmaps them. */
+
+static void retire_page(uint8_t *hva)
+{
+	/* Should this fail (no memory for the mapping), the old page simply
+	 * stays: a late copy then sees the frame's last contents. */
+	(void)mmap(hva, GUEST_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+}
+
+/* The memfd page at off, at the address the free slot reserved if any
+ * (*reserved says so: that address is retired again, never unmapped). */
+static uint8_t *map_frame(struct guest_mem *m, uint64_t off, int *reserved)
+{
+	int i = free_slot(m);
+	void *p;
+
+	*reserved = i < m->nregions && m->regions[i].hva;
+	if (!*reserved)
+		return map_memfd(m, off, GUEST_PAGE_SIZE);
+	p = mmap(m->regions[i].hva, GUEST_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, m->memfd, (off_t)off);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 int gmem_map_page(struct guest_mem *m, uint64_t gfn, uint64_t memfd_off)
 {
 	uint64_t gpa = gfn << GUEST_PAGE_SHIFT;
 	struct gmem_region *r;
 	uint8_t *hva;
+	int reserved;
 
 	if (gfn >> (64 - GUEST_PAGE_SHIFT))
 		return -EINVAL;
@@ -217,11 +268,13 @@ int gmem_map_page(struct guest_mem *m, uint64_t gfn, uint64_t memfd_off)
 			bit_set(m->overlaid, i, 1);
 		return 0;
 	}
-	hva = map_memfd(m, memfd_off, GUEST_PAGE_SIZE);
+	hva = map_frame(m, memfd_off, &reserved);
 	if (!hva)
 		return -errno;
 	int rc = region_add(m, gpa, GUEST_PAGE_SIZE, hva, memfd_off, 0);
-	if (rc < 0)
+	if (rc < 0 && reserved)
+		retire_page(hva);
+	else if (rc < 0)
 		munmap(hva, GUEST_PAGE_SIZE);
 	return rc;
 }
@@ -250,8 +303,8 @@ int gmem_unmap_page(struct guest_mem *m, uint64_t gfn)
 	gone.size = 0;
 	if (m->map_region && m->map_region(m->opaque, &gone) < 0)
 		return -errno;
-	munmap(r->hva, r->size);
-	r->size = 0;
+	__atomic_store_n(&r->size, 0, __ATOMIC_RELEASE);
+	retire_page(r->hva);
 	return 0;
 }
 

@@ -220,6 +220,116 @@ def cli_seeds():
     for name, data in s.items():
         put("cli", name, data)
 
+# ---- blkif: config, rsp_prod, steps (see fuzz_blkif.c) ----
+B_REQ, B_SEGS, B_POKE, B_IDX, B_GRANT, B_KICK, B_RECONNECT = range(7)
+B_READ, B_WRITE, B_FLUSH, B_BARRIER, B_DISCARD, B_INDIRECT = range(6)
+
+
+def b_rw(op, rid, sector, segs):
+    """segs: (data page, first, last) triples."""
+    return bytes([B_REQ, op, rid, sector, len(segs)]) + \
+        b"".join(bytes([p, f | l << 4]) for p, f, l in segs)
+
+
+def b_discard(rid, sector, n):
+    return bytes([B_REQ, B_DISCARD, rid, sector, n])
+
+
+def b_indirect(op, rid, sector, nsegs, pages):
+    return bytes([B_REQ, B_INDIRECT, rid, sector, op]) + struct.pack("<H", nsegs) + \
+        bytes([len(pages)]) + bytes(pages)
+
+
+def b_segs(page, at, segs):
+    return bytes([B_SEGS, page]) + struct.pack("<HB", at, len(segs)) + \
+        b"".join(bytes([p, f | l << 4]) for p, f, l in segs)
+
+
+def blkif_seeds():
+    rw = b_rw(B_WRITE, 1, 0, [(0, 0, 7), (1, 0, 7)]) + b_rw(B_READ, 2, 0, [(2, 0, 7)]) + \
+        b_rw(B_READ, 3, 100, [(3, 2, 5), (4, 0, 0), (5, 7, 7)]) + bytes([B_KICK])
+    s = {"rw-64": bytes([0x00]) + struct.pack("<I", 0) + rw,
+         "rw-32": bytes([0x01]) + struct.pack("<I", 0) + rw,
+         "flush": bytes([0x00]) + struct.pack("<I", 7) +
+         bytes([B_REQ, B_FLUSH, 1, 0, 0]) + b_rw(B_BARRIER, 2, 8, [(6, 0, 7)]) +
+         b_rw(B_FLUSH, 3, 16, [(7, 0, 7)]) + bytes([B_KICK]),
+         "discard": bytes([0x00]) + struct.pack("<I", 0) + b_discard(1, 8, 16) +
+         b_discard(2, 0, 0) + bytes([B_KICK]),
+         "readonly": bytes([0x20]) + struct.pack("<I", 0) + b_rw(B_WRITE, 1, 0, [(0, 0, 7)]) +
+         b_rw(B_READ, 2, 0, [(64, 0, 7)]) + b_discard(3, 0, 8) + bytes([B_KICK]),
+         "indirect": bytes([0x00]) + struct.pack("<I", 0) +
+         b_segs(10, 0, [(k, 0, 7) for k in range(20)]) + b_indirect(B_READ, 1, 0, 20, [10]) +
+         b_indirect(B_WRITE, 2, 8, 20, [10]) + bytes([B_KICK]),
+         "indirect-32": bytes([0x01]) + struct.pack("<I", 0) +
+         b_segs(11, 0, [(k, 1, 6) for k in range(12)]) + b_indirect(B_WRITE, 1, 64, 12, [11]) +
+         bytes([B_KICK]),
+         # 16 pages: 512 entries, more than the engine's depth
+         "big-ring": bytes([4 << 1]) + struct.pack("<I", 0) +
+         b"".join(b_rw(B_READ, i, i, [(i % 64, 0, 0)]) for i in range(40)) + bytes([B_KICK]),
+         "persistent": bytes([0x10]) + struct.pack("<I", 0) + b_rw(B_READ, 1, 0, [(0, 0, 7)]) +
+         bytes([B_KICK]) + b_rw(B_WRITE, 2, 0, [(0, 0, 7)]) + bytes([B_KICK]),
+         "wrap": bytes([0x00]) + struct.pack("<I", 0xfffffff0) +
+         b"".join(b_rw(B_READ, i, 0, [(1, 0, 0)]) for i in range(24)) + bytes([B_KICK]),
+         "lying": bytes([0x00]) + struct.pack("<I", 0) + b_rw(B_READ, 1, 0, [(1, 0, 0)]) +
+         bytes([B_IDX, 1]) + struct.pack("<I", 40) + bytes([B_KICK, B_RECONNECT, B_IDX, 2]) +
+         struct.pack("<I", 0) + b_rw(B_READ, 2, 0, [(1, 0, 0)]) + bytes([B_KICK]),
+         "revoked": bytes([0x00]) + struct.pack("<I", 0) +
+         bytes([B_GRANT]) + struct.pack("<H", 33) + bytes([2, 17]) +
+         b_rw(B_READ, 1, 0, [(1, 0, 7)]) + bytes([B_KICK])}
+    for name, data in s.items():
+        put("blkif", name, data)
+
+# ---- netif: config, TX and RX rsp_prod, steps (see fuzz_netif.c) ----
+(N_TX, N_EXTRA, N_RX, N_PKT, N_CTRL, N_POKE, N_IDX, N_GRANT, N_TXKICK, N_RXKICK,
+ N_CTRLKICK, N_RECONNECT) = range(12)
+NETTXF_CSUM_BLANK, NETTXF_DATA_VALIDATED, NETTXF_MORE_DATA, NETTXF_EXTRA_INFO = 1, 2, 4, 8
+
+
+def n_tx(flags, page, offset, size, rid):
+    return bytes([N_TX, flags, page]) + struct.pack("<HHB", offset, size, rid)
+
+
+def n_gso(size, gtype, more=0):
+    return bytes([N_EXTRA, 1, more]) + struct.pack("<HB", size, gtype)
+
+
+def n_rx(rid, page):
+    return bytes([N_RX, rid, page])
+
+
+def n_pkt(flags, gso_type, gso_size, csum_start, csum_off, tmpl, length, data=b""):
+    return bytes([N_PKT, flags, gso_type]) + struct.pack("<HHHBHB", gso_size, csum_start,
+                                                         csum_off, tmpl, length, len(data)) + data
+
+
+def netif_seeds():
+    hdr = bytes([0x3f]) + struct.pack("<II", 0, 0)
+    s = {"tx": hdr + n_tx(0, 0, 0, 54, 1) + n_tx(NETTXF_CSUM_BLANK, 1, 0, 74, 2) +
+         bytes([N_TXKICK]),
+         "tx-frags": hdr + n_tx(NETTXF_MORE_DATA | NETTXF_DATA_VALIDATED, 0, 0, 3000, 1) +
+         n_tx(NETTXF_MORE_DATA, 2, 0, 2000, 2) + n_tx(0, 3, 100, 900, 3) + bytes([N_TXKICK]),
+         "tx-gso": hdr + n_tx(NETTXF_EXTRA_INFO | NETTXF_CSUM_BLANK | NETTXF_MORE_DATA, 0, 0,
+                               5000, 1) + n_gso(1448, 1) + n_tx(0, 2, 0, 4000, 2) +
+         bytes([N_TXKICK]),
+         "tx-bad": hdr + n_tx(0, 0, 4000, 200, 1) + n_tx(0, 64, 0, 60, 2) +
+         n_tx(0, 0, 0, 10, 3) + bytes([N_TXKICK]),
+         "rx": hdr + b"".join(n_rx(i, 4 + i) for i in range(4)) +
+         n_pkt(0, 0, 0, 0, 0, 1, 60) + n_pkt(1, 0, 0, 34, 16, 1, 54) +
+         n_pkt(1, 0, 0, 58, 6, 2, 70) + bytes([N_RXKICK]),
+         "rx-gso": hdr + b"".join(n_rx(i, 4 + i) for i in range(8)) +
+         n_pkt(1, 1, 1448, 34, 16, 1, 9000) + bytes([N_RXKICK]),
+         "rx-wait": hdr + n_pkt(0, 0, 0, 0, 0, 1, 6000) + bytes([N_RXKICK]) + n_rx(1, 5) +
+         n_rx(2, 6) + bytes([N_RXKICK]),
+         "ctrl": hdr + bytes([N_CTRL, 1]) + struct.pack("<I", 0) + bytes([N_CTRL, 2]) +
+         struct.pack("<I", 1) + bytes([N_CTRL, 7]) + struct.pack("<I", 0) + bytes([N_CTRL, 9]) +
+         struct.pack("<I", 0) + bytes([N_CTRLKICK]),
+         "lying": bytes([0x01]) + struct.pack("<II", 0xfffffff0, 5) + n_tx(0, 0, 0, 54, 1) +
+         bytes([N_IDX, 1]) + struct.pack("<I", 300) + bytes([N_TXKICK, N_RECONNECT]) +
+         bytes([N_IDX, 0]) + struct.pack("<I", 0xfffffff0) + n_tx(0, 0, 0, 54, 2) +
+         bytes([N_TXKICK])}
+    for name, data in s.items():
+        put("netif", name, data)
+
 
 if __name__ == "__main__":
     hypercall_seeds()
@@ -228,3 +338,5 @@ if __name__ == "__main__":
     console_seeds()
     boot_seeds(sys.argv[1] if len(sys.argv) > 1 else "build/guests")
     cli_seeds()
+    blkif_seeds()
+    netif_seeds()

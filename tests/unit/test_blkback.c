@@ -3,15 +3,18 @@
  * the shared ring against a hostile frontend (indices that run ahead or
  * backwards, a full ring, entries that straddle pages). */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <xen/io/blkif.h>
 
 #include "../../devices/blkback_internal.h"
 #include "xenkvm/compat32.h"
+#include "xenkvm/evloop.h"
 
 static char image[64];
 
@@ -409,11 +412,64 @@ START_TEST(notify_follows_rsp_event)
 }
 END_TEST
 
+/* ---- the I/O engine ---- */
+
+static int wake_fd = -1;
+static int io_done_calls, io_done_res;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (write(wake_fd, "x", 1) < 0) {
+		/* the read then never completes and the test times out */
+	}
+}
+
+static void count_done(void *tag, int res)
+{
+	(void)tag;
+	io_done_calls++;
+	io_done_res = res;
+}
+
+/* A signal during teardown's wait must not end it with I/O in flight: the
+ * read of an empty pipe completes only once the handler wrote to it, after
+ * the signal interrupted io_uring_enter. */
+START_TEST(wait_all_survives_signals)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART */
+	struct itimerval t = { .it_value = { .tv_usec = 50000 } };
+	struct evloop *loop = evloop_create();
+	struct blk_io *io;
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	int p[2];
+
+	ck_assert_ptr_nonnull(loop);
+	io = blk_io_create(loop, 4, count_done);
+	ck_assert_ptr_nonnull(io);
+	ck_assert_int_eq(pipe(p), 0);
+	wake_fd = p[1];
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	ck_assert_int_eq(blk_io_readv(io, p[0], &iov, 1, (uint64_t)-1, NULL), 0);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &t, NULL), 0);
+	blk_io_wait_all(io);
+	ck_assert_int_eq(io_done_calls, 1);
+	ck_assert_int_eq(io_done_res, 1);
+	ck_assert_int_eq(byte, 'x');
+	ck_assert_uint_eq(blk_io_free_slots(io), 4);
+	blk_io_destroy(io);
+	evloop_destroy(loop);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 static Suite *blkback_suite(void)
 {
 	Suite *s = suite_create("blkback");
 	TCase *spec = tcase_create("spec"), *req = tcase_create("requests"),
-	      *ring = tcase_create("ring");
+	      *ring = tcase_create("ring"), *io = tcase_create("io");
 
 	tcase_add_checked_fixture(spec, make_image, remove_image);
 	tcase_add_test(spec, short_form);
@@ -431,7 +487,9 @@ static Suite *blkback_suite(void)
 	tcase_add_test(ring, notify_follows_rsp_event);
 	suite_add_tcase(s, spec);
 	suite_add_tcase(s, req);
+	tcase_add_test(io, wait_all_survives_signals);
 	suite_add_tcase(s, ring);
+	suite_add_tcase(s, io);
 	return s;
 }
 
