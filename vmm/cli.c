@@ -23,7 +23,7 @@ void cli_usage_run(void)
 	       "                  [--console stdio|pty|file:PATH] [--xenstore-socket PATH]\n"
 	       "                  [--shutdown-grace SECS] [--on-poweroff ACTION]\n"
 	       "                  [--on-reboot ACTION] [--on-crash ACTION] [--on-watchdog ACTION]\n"
-	       "                  [--trace FILE]\n"
+	       "                  [--trace FILE] [--no-sandbox]\n"
 	       "                  [--disk PATH[,ro][,vdev=xvda]]... [--net tap=NAME[,mac=MAC]]...\n"
 	       "\n"
 	       "Boots a Xen PVH kernel (ELF or bzImage) on KVM; with no kernel, an\n"
@@ -40,6 +40,9 @@ void cli_usage_run(void)
 	       "or preserve (keep the VM paused until `xenkvm destroy`). Without CONFIG\n"
 	       "every action is destroy; with one, xl's defaults (on_reboot=restart).\n"
 	       "--trace FILE records every hypercall (see xenkvm trace-stats FILE).\n"
+	       "After setup each thread may make only the system calls it needs (a\n"
+	       "seccomp sandbox; a forbidden call stops xenkvm, naming it, with status\n"
+	       "125); --no-sandbox turns that off, for debugging.\n"
 	       "On a terminal the console is raw: Ctrl-] then q destroys the guest, then s\n"
 	       "asks it to shut down, then Ctrl-] sends Ctrl-]. SIGTERM asks the guest to\n"
 	       "power off (control/shutdown); a second one, or --shutdown-grace seconds\n"
@@ -517,7 +520,7 @@ static int parse_transport(const char *s, enum hcall_transport *t)
 }
 
 enum { OPT_HELP = 256, OPT_MAXMEM, OPT_MAXVCPUS, OPT_UUID, OPT_ON_POWEROFF, OPT_ON_REBOOT,
-       OPT_ON_CRASH, OPT_ON_WATCHDOG, OPT_TRACE };
+       OPT_ON_CRASH, OPT_ON_WATCHDOG, OPT_TRACE, OPT_NO_SANDBOX };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, 0, 'k' }, { "initrd", required_argument, 0, 'i' },
@@ -535,6 +538,7 @@ static const struct option run_options[] = {
 	{ "on-crash", required_argument, 0, OPT_ON_CRASH },
 	{ "on-watchdog", required_argument, 0, OPT_ON_WATCHDOG },
 	{ "trace", required_argument, 0, OPT_TRACE },
+	{ "no-sandbox", no_argument, 0, OPT_NO_SANDBOX },
 	{ "help", no_argument, 0, OPT_HELP }, { 0, 0, 0, 0 },
 };
 
@@ -630,6 +634,7 @@ static int parse_option(int opt, const char *arg, struct run_config *c, struct f
 			goto bad;
 		c->trace = arg;
 		return 0;
+	case OPT_NO_SANDBOX: c->no_sandbox = 1; return 0;
 	case 'd':
 		if (!fs->disks_seen++)
 			c->ndisks = 0;

@@ -146,6 +146,7 @@ int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_trans
 	vm->hooks.pre_run = xen_vcpu_pre_run;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	x->time_base_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	xen_host_max_page(); /* reads /proc/iomem now, before the sandbox */
 	x->params = calloc(HVM_NR_PARAMS, sizeof(*x->params));
 	x->e820 = calloc(XEN_E820_MAX, sizeof(*x->e820));
 	if (!x->params || !x->e820 || read_tsc_khz(x) < 0) {

@@ -41,6 +41,7 @@ struct run_config {
 	char uuid[37];        /* the domain's UUID, lowercase 8-4-4-4-12; "": make one */
 	enum lifecycle_action on_poweroff, on_reboot, on_crash, on_watchdog;
 	const char *trace;    /* --trace FILE: record every hypercall there; NULL: off */
+	int no_sandbox;       /* --no-sandbox: no seccomp filters (debugging) */
 	const char *config_file; /* the xl.cfg file given, or NULL */
 	struct xlcfg *xlcfg;  /* owns the strings the file and KEY=VALUE gave */
 };
