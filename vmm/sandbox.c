@@ -102,9 +102,10 @@ static const char *const restart_calls[] = {
 
 /* Sanitizer builds only (see SANDBOX_SANITIZER). */
 static const char *const sanitizer_calls[] = {
-	"open", "openat", "readlink", "getdents64", "ptrace", "wait4", "prctl", "clone",
-	"sigaltstack", "sched_getaffinity", "kill", "tkill", "pipe", "pipe2", "dup2",
-	"process_vm_readv", "getppid", "setsid",
+	"open", "openat", "readlink", "readlinkat", "getdents", "getdents64", "ptrace", "wait4",
+	"sigaltstack", "sched_getaffinity", "kill", "tkill", "pipe", "pipe2", "dup", "dup2",
+	"dup3", "process_vm_readv", "getppid", "uname", "getuid", "geteuid", "prlimit64",
+	"getrlimit", "mincore", "rt_sigaction", "rt_sigtimedwait", "sysinfo",
 };
 
 /* ioctls by request number (the fd is not visible to a filter). */
@@ -161,11 +162,17 @@ static int allow_ioctls(scmp_filter_ctx ctx, const unsigned long *req, size_t n)
  * with ENOSYS and glibc falls back to clone. */
 static int allow_threads(scmp_filter_ctx ctx)
 {
-	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-				  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 
+	/* LeakSanitizer clones its tracer as a process and sets its death
+	 * signal and the ptracer with prctl. */
+	if (rc == 0 && SANDBOX_SANITIZER) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
+		return rc ? rc : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 0);
+	}
 	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
 	/* libseccomp sets no_new_privs before it loads a vCPU thread's filter. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
@@ -199,7 +206,7 @@ static int build_rules(scmp_filter_ctx ctx, enum sandbox_class cls)
 	rc = allow_names(ctx, evloop_calls, N(evloop_calls));
 	if (rc == 0)
 		rc = allow_ioctls(ctx, evloop_ioctls, N(evloop_ioctls));
-	if (rc == 0 && !SANDBOX_SANITIZER) /* the sanitizer list allows every clone */
+	if (rc == 0)
 		rc = allow_threads(ctx);
 	if (rc == 0 && opts.may_restart) {
 		rc = allow_names(ctx, restart_calls, N(restart_calls));
