@@ -132,6 +132,18 @@ static const unsigned long restart_ioctls[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Argument tests, every field set (libseccomp's SCMP_A0() leaves one out). */
+static struct scmp_arg_cmp arg_eq(unsigned arg, uint64_t value)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0 };
+}
+
+static struct scmp_arg_cmp arg_masked_eq(unsigned arg, uint64_t mask, uint64_t value)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask,
+				      .datum_b = value };
+}
+
 static int allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -150,7 +162,7 @@ static int allow_ioctls(scmp_filter_ctx ctx, const unsigned long *req, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, req[i]));
+					  arg_masked_eq(1, 0xffffffffUL, req[i]));
 		if (rc < 0)
 			return rc;
 	}
@@ -172,11 +184,11 @@ static int allow_threads(scmp_filter_ctx ctx)
 	}
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+				      arg_masked_eq(0, CLONE_THREAD, CLONE_THREAD));
 	/* libseccomp sets no_new_privs before it loads a vCPU thread's filter. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				      SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS));
+				      arg_eq(0, PR_SET_NO_NEW_PRIVS));
 	return rc;
 }
 
@@ -185,11 +197,11 @@ static int allow_threads(scmp_filter_ctx ctx)
 static int allow_setup_sockets(scmp_filter_ctx ctx)
 {
 	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				  SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+				  arg_eq(0, AF_UNIX));
 
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_INET));
+				      arg_eq(0, AF_INET));
 	return rc;
 }
 
