@@ -15,7 +15,8 @@ ifeq ($(STATIC),1)
 LDFLAGS += -static
 endif
 CFLAGS += $(CFLAGS_COMMON)
-LIBS := -lpthread -lm -ljansson -lz -llzma -lzstd -llz4 -lbz2 -luring
+LIBS := -lpthread -lm -ljansson -lz -llzma -lzstd -llz4 -lbz2 -luring \
+	$(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
 EXCLUDE ?=

@@ -26,6 +26,7 @@ void cli_usage_run(void)
 	       "                  [--on-reboot ACTION] [--on-crash ACTION] [--on-watchdog ACTION]\n"
 	       "                  [--trace FILE] [--hypercall-policy RULES]...\n"
 	       "                  [--time-granularity DURATION] [--hypercall-rate N[:BURST]]\n"
+	       "                  [--no-sandbox]\n"
 	       "                  [--disk PATH[,ro][,vdev=xvda]]... [--net tap=NAME[,mac=MAC]]...\n"
 	       "\n"
 	       "Boots a Xen PVH kernel (ELF or bzImage) on KVM; with no kernel, an\n"
@@ -53,6 +54,9 @@ void cli_usage_run(void)
 	       "--hypercall-rate N[:BURST] lets each vCPU make N hypercalls a second, in\n"
 	       "bursts of BURST (default N/10): a vCPU over it sleeps (default: no limit;\n"
 	       "xl.cfg key xenkvm_hypercall_rate).\n"
+	       "After setup each thread may make only the system calls it needs (a\n"
+	       "seccomp sandbox; a forbidden call stops xenkvm, naming it, with status\n"
+	       "125); --no-sandbox turns that off, for debugging.\n"
 	       "On a terminal the console is raw: Ctrl-] then q destroys the guest, then s\n"
 	       "asks it to shut down, then Ctrl-] sends Ctrl-]. SIGTERM asks the guest to\n"
 	       "power off (control/shutdown); a second one, or --shutdown-grace seconds\n"
@@ -641,7 +645,7 @@ static int parse_transport(const char *s, enum hcall_transport *t)
 
 enum { OPT_HELP = 256, OPT_MAXMEM, OPT_MAXVCPUS, OPT_UUID, OPT_ON_POWEROFF, OPT_ON_REBOOT,
        OPT_ON_CRASH, OPT_ON_WATCHDOG, OPT_TRACE, OPT_HYPERCALL_POLICY, OPT_TIME_GRANULARITY,
-       OPT_HCALL_RATE };
+       OPT_HCALL_RATE, OPT_NO_SANDBOX };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, 0, 'k' }, { "initrd", required_argument, 0, 'i' },
@@ -662,6 +666,7 @@ static const struct option run_options[] = {
 	{ "hypercall-policy", required_argument, 0, OPT_HYPERCALL_POLICY },
 	{ "time-granularity", required_argument, 0, OPT_TIME_GRANULARITY },
 	{ "hypercall-rate", required_argument, 0, OPT_HCALL_RATE },
+	{ "no-sandbox", no_argument, 0, OPT_NO_SANDBOX },
 	{ "help", no_argument, 0, OPT_HELP }, { 0, 0, 0, 0 },
 };
 
@@ -780,6 +785,7 @@ static int parse_option(int opt, const char *arg, struct run_config *c, struct f
 		if ((why = cli_parse_granularity(arg, &c->time_granularity_ns)))
 			goto bad;
 		return 0;
+	case OPT_NO_SANDBOX: c->no_sandbox = 1; return 0;
 	case 'd':
 		if (!fs->disks_seen++)
 			c->ndisks = 0;

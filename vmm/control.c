@@ -215,6 +215,9 @@ struct control *control_start(struct evloop *loop, const char *name, struct cons
 	struct control *ctl = calloc(1, sizeof(*ctl));
 	struct sockaddr_un sa;
 
+	/* jansson seeds its hash function from /dev/urandom on first use: do it
+	 * now, during setup, since the sandbox forbids opening files later. */
+	json_object_seed(0);
 	if (!ctl || socket_path(name, &sa, err, errlen) < 0 || claim_path(&sa, name, err, errlen) < 0)
 		goto fail;
 	*ctl = (struct control){ .loop = loop, .con = con, .fn = fn, .opaque = opaque, .fd = -1 };

@@ -26,6 +26,7 @@
 #include "xenkvm/policy.h"
 #include "xenkvm/trace.h"
 #include "xenkvm/netback.h"
+#include "xenkvm/sandbox.h"
 #include "xenkvm/verbs.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
@@ -619,6 +620,13 @@ static int run_vm(const struct run_config *c, int *restart)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	sigdelset(&mask, SIGUSR1);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sandbox_enter(SANDBOX_EVLOOP, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		status = EXIT_VMM_ERROR;
+		close(sigfd);
+		goto out_devices;
+	}
+	sandbox_selftest(SANDBOX_EVLOOP);
 	if (vm_start_vcpus(&vm) == 0)
 		event_loop(&m, sigfd);
 	vm_join_vcpus(&vm);
@@ -656,6 +664,18 @@ out_images:
 	free(im.kernel);
 	free(im.initrd);
 	return status;
+}
+
+/* The filters go on in run_vm, once the first VM is set up. */
+static int sandbox_start(const struct run_config *c, char *err, size_t errlen)
+{
+	struct sandbox_opts o = {
+		.may_restart = c->on_poweroff == ACTION_RESTART || c->on_reboot == ACTION_RESTART ||
+			       c->on_crash == ACTION_RESTART || c->on_watchdog == ACTION_RESTART,
+		.has_nics = c->nnics > 0,
+	};
+
+	return sandbox_init(&o, err, errlen);
 }
 
 static void usage(void)
@@ -701,6 +721,10 @@ int main(int argc, char **argv)
 	if (c.hcall_rate)
 		log_info("hypercall rate limit: %llu a second per vCPU, bursts of %llu",
 			 (unsigned long long)c.hcall_rate, (unsigned long long)c.hcall_burst);
+	if (!c.no_sandbox && sandbox_start(&c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: %s\n", err);
+		return EXIT_VMM_ERROR;
+	}
 	for (int restart = 1; restart;) {
 		restart = 0;
 		rc = run_vm(&c, &restart);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "xenkvm/log.h"
+#include "xenkvm/sandbox.h"
 #include "xenkvm/vm.h"
 
 /* Xen time is filled from the host TSC (xenemu/time.c), so the guest must
@@ -239,8 +240,15 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	sigset_t unblock;
+	char err[256];
 
 	v->tid = gettid();
+	if (sandbox_enter(SANDBOX_VCPU, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenkvm: vCPU %u: %s\n", v->id, err);
+		vm_request_stop(v->vm, EXIT_VMM_ERROR);
+		return NULL;
+	}
+	sandbox_selftest(SANDBOX_VCPU);
 	sigemptyset(&unblock);
 	sigaddset(&unblock, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);

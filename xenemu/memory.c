@@ -423,8 +423,9 @@ static long remove_from_physmap(struct hcall *hc, uint64_t start)
 /* ---- queries ---- */
 
 /* XENMEM_maximum_ram_page: the host's highest RAM frame + 1, as Xen's
- * max_page (from /proc/iomem; without it, the RAM size in pages). */
-static uint64_t host_max_page(void)
+ * max_page (from /proc/iomem; without it, the RAM size in pages). Read at
+ * setup (xen_init): a vCPU thread may not open files in the sandbox. */
+uint64_t xen_host_max_page(void)
 {
 	static uint64_t cached;
 	uint64_t top = 0, start, end;
@@ -558,7 +559,7 @@ long memory_op(struct hcall *hc)
 	case XENMEM_exchange:
 		return memory_exchange_op(hc, start);
 	case XENMEM_maximum_ram_page:
-		return start ? -XEN_EINVAL : (long)host_max_page();
+		return start ? -XEN_EINVAL : (long)xen_host_max_page();
 	case XENMEM_current_reservation:
 	case XENMEM_maximum_reservation:
 	case XENMEM_maximum_gpfn:

@@ -144,6 +144,7 @@ int xen_init(struct xen *x, struct vm *vm, struct evloop *loop, enum hcall_trans
 	vm->xen = x;
 	vm->hooks.stop = stop_hook;
 	vm->hooks.pre_run = xen_vcpu_pre_run;
+	xen_host_max_page(); /* reads /proc/iomem now, before the sandbox */
 	x->params = calloc(HVM_NR_PARAMS, sizeof(*x->params));
 	x->e820 = calloc(XEN_E820_MAX, sizeof(*x->e820));
 	if (!x->params || !x->e820 || read_tsc_khz(x) < 0) {

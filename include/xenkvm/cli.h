@@ -45,6 +45,7 @@ struct run_config {
 	uint64_t time_granularity_ns; /* --time-granularity; 0: exact */
 	/* --hypercall-rate N[:BURST]: calls per second per vCPU; 0: no limit */
 	uint64_t hcall_rate, hcall_burst;
+	int no_sandbox;       /* --no-sandbox: no seccomp filters (debugging) */
 	const char *config_file; /* the xl.cfg file given, or NULL */
 	struct xlcfg *xlcfg;  /* owns the strings the file and KEY=VALUE gave */
 };

@@ -138,6 +138,8 @@ void xen_set_memory_map(struct xen *x, const struct e820_entry *e, unsigned n);
 /* xl mem-set: move the balloon target (XenStore memory/target, KiB). 0 or
  * a positive errno; EINVAL beyond the maximum reservation. */
 int xen_set_memory_target(struct xen *x, uint64_t kib);
+/* The host's highest RAM frame + 1 (XENMEM_maximum_ram_page), cached. */
+uint64_t xen_host_max_page(void);
 /* Does this KVM offer KVM_XEN_HVM_CONFIG with INTERCEPT_HCALL? */
 int xen_kvm_transport_available(int kvm_fd);
 
