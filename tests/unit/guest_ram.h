@@ -28,4 +28,11 @@ void put_u64(uint64_t gpa, uint64_t v);
 /* The low 4 GiB identity-mapped by 1 GiB pages, rooted at PT_ROOT. */
 void identity_map(void);
 
+struct console;
+/* vm and x as a dispatcher test wants them, without KVM: one vCPU, RAM,
+ * HVM params, an e820, shared_info (not yet in the physmap), the pvclock
+ * scale, the console writing to console_fd, and identity_map(). */
+void xen_fixture_setup(struct console *con, int console_fd);
+void xen_fixture_teardown(struct console *con);
+
 #endif

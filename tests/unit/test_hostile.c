@@ -38,52 +38,20 @@
 static struct console con;
 static int null_fd;
 
-
 static void setup(void)
 {
-	memset(&vm, 0, sizeof(vm));
-	memset(&x, 0, sizeof(x));
-	ck_assert_int_eq(gmem_init(&vm.mem, RAM_SIZE, NULL, NULL), 0);
-	vm.nvcpus = 1;
-	vm.vm_fd = vm.kvm_fd = -1;
-	vm.vcpus[0].vm = &vm;
-	vm.vcpus[0].run = calloc(1, sizeof(struct kvm_run));
-	vm.stop_efd = eventfd(0, EFD_NONBLOCK);
 	null_fd = open("/dev/null", O_WRONLY);
-	console_init(&con, null_fd);
-	x.vm = &vm;
-	vm.xen = &x;
-	x.console = &con;
-	x.params = calloc(HVM_NR_PARAMS, sizeof(*x.params));
-	x.e820 = calloc(XEN_E820_MAX, sizeof(*x.e820));
-	x.shared_info_gfn = ~0ULL;
-	x.shutdown_code = -1;
-	x.gsi_trigger_fd = x.gsi_resample_fd = -1;
-	x.tsc_khz = 2000000;
-	xen_time_init(&x);
-	pthread_mutex_init(&x.lock, NULL);
-	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
-		pthread_mutex_init(&x.vcpus[i].lock, NULL);
-		pthread_cond_init(&x.vcpus[i].wake, NULL);
-	}
-	ck_assert_int_eq(gmem_alloc_page(&vm.mem, &x.shared_info_off, &x.shared_info), 0);
+	xen_fixture_setup(&con, null_fd);
 	ck_assert_int_eq(gnttab_create(&x.gnttab, &vm.mem, GNTTAB_DEFAULT_MAX_FRAMES, 0xfeff8,
 				       0xfeffb),
 			 0);
-	identity_map();
 }
 
 static void teardown(void)
 {
 	gnttab_destroy(x.gnttab);
-	munmap(x.shared_info, GUEST_PAGE_SIZE);
-	free(x.params);
-	free(x.e820);
-	free(vm.vcpus[0].run);
-	console_destroy(&con);
+	xen_fixture_teardown(&con);
 	close(null_fd);
-	close(vm.stop_efd);
-	gmem_destroy(&vm.mem);
 }
 
 static long call(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)

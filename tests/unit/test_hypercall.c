@@ -50,47 +50,15 @@ static int out_pipe[2];
 
 static void setup(void)
 {
-	memset(&vm, 0, sizeof(vm));
-	memset(&x, 0, sizeof(x));
-	ck_assert_int_eq(gmem_init(&vm.mem, RAM_SIZE, NULL, NULL), 0);
-	vm.nvcpus = 1;
-	vm.vcpus[0].vm = &vm;
-	vm.vcpus[0].run = calloc(1, sizeof(struct kvm_run)); /* vm_request_stop sets immediate_exit */
-	vm.stop_efd = eventfd(0, EFD_NONBLOCK);
-	ck_assert_int_ge(vm.stop_efd, 0);
 	ck_assert_int_eq(pipe2(out_pipe, O_NONBLOCK), 0);
-	console_init(&con, out_pipe[1]);
-
-	x.vm = &vm;
-	vm.xen = &x;
-	x.params = calloc(HVM_NR_PARAMS, sizeof(*x.params));
-	x.e820 = calloc(XEN_E820_MAX, sizeof(*x.e820));
-	x.shared_info_gfn = ~0ULL;
-	x.shutdown_code = -1;
-	x.gsi_trigger_fd = x.gsi_resample_fd = -1;
-	x.tsc_khz = 2000000;
-	xen_time_init(&x);
-	x.console = &con;
-	pthread_mutex_init(&x.lock, NULL);
-	for (unsigned i = 0; i < sizeof(x.vcpus) / sizeof(x.vcpus[0]); i++) {
-		pthread_mutex_init(&x.vcpus[i].lock, NULL);
-		pthread_cond_init(&x.vcpus[i].wake, NULL);
-	}
-	ck_assert_int_eq(gmem_alloc_page(&vm.mem, &x.shared_info_off, &x.shared_info), 0);
-	identity_map();
+	xen_fixture_setup(&con, out_pipe[1]);
 }
 
 static void teardown(void)
 {
-	console_destroy(&con);
+	xen_fixture_teardown(&con);
 	close(out_pipe[0]);
 	close(out_pipe[1]);
-	close(vm.stop_efd);
-	free(vm.vcpus[0].run);
-	free(x.params);
-	free(x.e820);
-	munmap(x.shared_info, GUEST_PAGE_SIZE);
-	gmem_destroy(&vm.mem);
 }
 
 /* ---- making calls ---- */
