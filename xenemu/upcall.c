@@ -250,17 +250,22 @@ static void gsi_resample(int fd, uint32_t events, void *opaque)
 		gsi_assert(x);
 }
 
-static void gsi_release(struct xen *x)
+/* The line's two eventfds are made at setup, before the sandbox, and
+ * registered with the event loop once: a guest choosing a GSI later only
+ * attaches them to it (KVM_IRQFD), on its vCPU's thread. */
+int upcall_init(struct xen *x)
 {
-	if (x->gsi_resample_fd >= 0) {
+	x->gsi_trigger_fd = eventfd(0, EFD_CLOEXEC);
+	x->gsi_resample_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (x->gsi_trigger_fd < 0 || x->gsi_resample_fd < 0)
+		return -1;
+	return x->loop ? evloop_add(x->loop, x->gsi_resample_fd, EPOLLIN, gsi_resample, x) : 0;
+}
+
+static void gsi_detach(struct xen *x)
+{
+	if (x->callback_gsi)
 		vm_irqfd_release(x->vm, x->callback_gsi, x->gsi_trigger_fd);
-		if (x->loop)
-			evloop_del(x->loop, x->gsi_resample_fd);
-		close(x->gsi_resample_fd);
-	}
-	if (x->gsi_trigger_fd >= 0)
-		close(x->gsi_trigger_fd);
-	x->gsi_trigger_fd = x->gsi_resample_fd = -1;
 	x->callback_gsi = 0;
 }
 
@@ -271,16 +276,12 @@ int upcall_set_callback_via(struct xen *x, uint64_t via)
 
 	if (via >> 56 == HVM_PARAM_CALLBACK_TYPE_GSI && gsi == x->callback_gsi && gsi)
 		return 0;
-	gsi_release(x);
+	gsi_detach(x);
 	if (via >> 56 != HVM_PARAM_CALLBACK_TYPE_GSI || gsi == 0 || gsi >= IOAPIC_PINS)
 		return 0;
-	x->gsi_trigger_fd = eventfd(0, EFD_CLOEXEC);
-	x->gsi_resample_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (x->gsi_trigger_fd < 0 || x->gsi_resample_fd < 0 ||
-	    vm_irqfd_level(x->vm, gsi, x->gsi_trigger_fd, x->gsi_resample_fd) < 0 ||
-	    !x->loop || evloop_add(x->loop, x->gsi_resample_fd, EPOLLIN, gsi_resample, x) < 0) {
+	if (x->gsi_trigger_fd < 0 ||
+	    vm_irqfd_level(x->vm, gsi, x->gsi_trigger_fd, x->gsi_resample_fd) < 0) {
 		log_warn("callback GSI %u: %s", gsi, strerror(errno));
-		gsi_release(x);
 		return -XEN_ENOMEM;
 	}
 	x->callback_gsi = gsi;
@@ -295,5 +296,12 @@ void upcall_destroy(struct xen *x)
 		if (x->vcpus[i].recheck_timer)
 			timer_delete((timer_t)x->vcpus[i].recheck_timer);
 	}
-	gsi_release(x);
+	gsi_detach(x);
+	if (x->gsi_resample_fd >= 0 && x->loop)
+		evloop_del(x->loop, x->gsi_resample_fd);
+	if (x->gsi_resample_fd >= 0)
+		close(x->gsi_resample_fd);
+	if (x->gsi_trigger_fd >= 0)
+		close(x->gsi_trigger_fd);
+	x->gsi_trigger_fd = x->gsi_resample_fd = -1;
 }

@@ -120,7 +120,7 @@ static void console_notify(void *opaque)
 
 static int events_init(struct xen *x)
 {
-	if (evtchn_init(x) < 0 || timers_init(x) < 0)
+	if (evtchn_init(x) < 0 || timers_init(x) < 0 || upcall_init(x) < 0)
 		return -1;
 	return evtchn_backend_bind(x, CONSOLE_EVTCHN_PORT, console_notify, x) < 0 ? -1 : 0;
 }

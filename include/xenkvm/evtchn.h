@@ -67,6 +67,8 @@ void upcall_redeliver(struct xen *x, unsigned vcpu);
 void upcall_inject_pending(struct vcpu *v);
 /* HVM_PARAM_CALLBACK_IRQ changed: set up what its type needs (a GSI line). */
 int upcall_set_callback_via(struct xen *x, uint64_t via);
+/* At setup: what a GSI callback will need. */
+int upcall_init(struct xen *x);
 void upcall_destroy(struct xen *x);
 
 /* Timers (timer.c): per-vCPU singleshot and periodic, firing VIRQ_TIMER. */

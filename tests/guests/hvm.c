@@ -76,6 +76,11 @@ static void test_errors(void)
     check_eq(HYPERVISOR_hvm_op(0x7fffffff, NULL), -XEN_ENOSYS, "HVMOP 0x7fffffff is -ENOSYS");
 }
 
+static uint64_t gsi(unsigned line)
+{
+    return ((uint64_t)HVM_PARAM_CALLBACK_TYPE_GSI << 56) | line;
+}
+
 /* The guest keeps interrupts off, so a callback vector is never delivered. */
 static void test_callback_irq(void)
 {
@@ -86,6 +91,12 @@ static void test_callback_irq(void)
              "set_param(CALLBACK_IRQ, vector 0xf3) returns 0");
     check_eq(get_param(HVM_PARAM_CALLBACK_IRQ, &v), 0, "get_param(CALLBACK_IRQ) returns 0");
     check_eqx(v, via, "CALLBACK_IRQ round-trips");
+    /* A GSI line (Linux picks one when it has no vector callback): xenkvm
+     * attaches it on this vCPU's thread, under its sandbox. */
+    check_eq(set_param(HVM_PARAM_CALLBACK_IRQ, gsi(5)), 0, "set_param(CALLBACK_IRQ, GSI 5) returns 0");
+    check_eq(set_param(HVM_PARAM_CALLBACK_IRQ, gsi(9)), 0, "set_param(CALLBACK_IRQ, GSI 9) moves it");
+    check_eq(get_param(HVM_PARAM_CALLBACK_IRQ, &v), 0, "get_param(CALLBACK_IRQ) returns 0");
+    check_eqx(v, gsi(9), "CALLBACK_IRQ GSI round-trips");
     check_eq(set_param(HVM_PARAM_CALLBACK_IRQ, 0), 0, "set_param(CALLBACK_IRQ, 0) returns 0");
     check_eq(get_param(HVM_PARAM_CALLBACK_IRQ, &v), 0, "get_param(CALLBACK_IRQ) returns 0");
     check_eqx(v, 0, "CALLBACK_IRQ is disabled again");
