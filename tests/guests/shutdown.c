@@ -11,6 +11,9 @@
  *   reason=triple_fault|emulation_failure|hang
  *     -> the ways a guest ends without asking: a fault with no IDT, an
  *        instruction KVM's CPL0 emulator cannot run (SSE), a spin forever.
+ *   reason=block
+ *     -> SCHEDOP_block with nothing bound, forever: a VM that lives without
+ *        using a CPU (the nested tier keeps one up for its whole run).
  * It prints `SHUTDOWN <reason> (code N)` first. Without a valid reason it
  * prints a RESULT: FAIL line and crashes. A shutdown that returns prints
  * the return code and triple-faults.
@@ -60,6 +63,11 @@ void guest_main(void)
     if (!strcmp(reason, "triple_fault") || !strcmp(reason, "emulation_failure") ||
         !strcmp(reason, "hang"))
         misbehave(reason);
+    if (!strcmp(reason, "block")) {
+        printf("SHUTDOWN block (waits for an event that never comes)\n");
+        for (;;)
+            HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+    }
     if (!strcmp(reason, "code_crash")) {
         printf("SHUTDOWN code_crash (code %u)\n", SHUTDOWN_crash);
         set_code(SHUTDOWN_crash);
