@@ -229,6 +229,33 @@ static int arm_timer(double secs)
 	return fd;
 }
 
+/* --timeout counts from xenkvm's start, restarts included: a guest that
+ * reboots in a loop is stopped too. */
+static struct timespec timeout_deadline;
+
+static void set_timeout_deadline(double secs)
+{
+	clock_gettime(CLOCK_MONOTONIC, &timeout_deadline);
+	timeout_deadline.tv_sec += (time_t)secs;
+	timeout_deadline.tv_nsec += (long)((secs - floor(secs)) * 1e9);
+	if (timeout_deadline.tv_nsec >= 1000000000L) {
+		timeout_deadline.tv_sec++;
+		timeout_deadline.tv_nsec -= 1000000000L;
+	}
+}
+
+static int arm_deadline(const struct timespec *at)
+{
+	struct itimerspec its = { .it_value = *at };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+
+	if (fd >= 0 && timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void on_grace_expired(int fd, uint32_t events, void *opaque)
 {
 	struct main_ctx *m = opaque;
@@ -317,7 +344,7 @@ static void on_input(int fd, uint32_t events, void *opaque)
 /* The main thread's loop: returns when the VM has been asked to stop. */
 static void event_loop(struct main_ctx *m, int sigfd)
 {
-	int tfd = m->cfg->timeout > 0 ? arm_timer(m->cfg->timeout) : -1;
+	int tfd = m->cfg->timeout > 0 ? arm_deadline(&timeout_deadline) : -1;
 
 	evloop_add(m->loop, m->vm->stop_efd, EPOLLIN, on_stop, m);
 	evloop_add(m->loop, sigfd, EPOLLIN, on_signal, m);
@@ -725,6 +752,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xenkvm: %s\n", err);
 		return EXIT_VMM_ERROR;
 	}
+	set_timeout_deadline(c.timeout);
 	for (int restart = 1; restart;) {
 		restart = 0;
 		rc = run_vm(&c, &restart);

@@ -84,6 +84,17 @@ elif [ "$(grep -c 'still running after' "$WORK/err")" != 1 ]; then
 else
 	pass timeout
 fi
+# --timeout spans restarts: a guest rebooting in a loop is stopped too.
+timeout -k 5 60 "$XENKVM" run --timeout 3 --on-reboot restart --kernel "$GUESTS/shutdown-64.elf" \
+	--cmdline reason=reboot >"$WORK/out" 2>"$WORK/err" </dev/null
+got=$?
+if [ "$got" != 124 ]; then
+	fail timeout-restarts "exit status $got, expected 124"
+elif [ "$(grep -c 'restarting it' "$WORK/err")" -lt 2 ]; then
+	fail timeout-restarts "the guest was not restarting: $(tail -n 3 "$WORK/err")"
+else
+	pass timeout-restarts
+fi
 
 # SIGTERM asks for a graceful shutdown; a guest that ignores it is destroyed
 # after --shutdown-grace, or at once on a second SIGTERM.
