@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,13 @@ static int special_page(struct xen *x, uint64_t gfn, uint8_t **hva)
 	int rc = gmem_alloc_page(&x->vm->mem, &off, hva);
 
 	return rc < 0 ? rc : gmem_map_page(&x->vm->mem, gfn, off);
+}
+
+static void unmap_special_page(uint8_t **hva)
+{
+	if (*hva)
+		munmap(*hva, GUEST_PAGE_SIZE);
+	*hva = NULL;
 }
 
 static int setup_special_pages(struct xen *x)
@@ -187,6 +195,14 @@ void xen_destroy(struct xen *x)
 	}
 	gnttab_destroy(x->gnttab);
 	x->gnttab = NULL;
+	/* The VMM's own views of its special pages. One left mapped keeps the
+	 * VM's whole memfd, all its RAM, alive after the VM: restart after
+	 * restart, each old guest's memory stayed allocated. */
+	if (x->console)
+		console_attach_ring(x->console, NULL, NULL, NULL);
+	unmap_special_page(&x->console_ring);
+	unmap_special_page(&x->store_ring);
+	unmap_special_page(&x->shared_info);
 	free(x->params);
 	free(x->e820);
 	x->params = NULL;

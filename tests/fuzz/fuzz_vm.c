@@ -193,9 +193,6 @@ void fuzz_vm_destroy(struct fuzz_vm *f)
 
 	xs_destroy(f->xs);
 	xen_destroy(x);
-	munmap(x->shared_info, GUEST_PAGE_SIZE);
-	munmap(x->console_ring, GUEST_PAGE_SIZE);
-	munmap(x->store_ring, GUEST_PAGE_SIZE);
 	for (unsigned i = 0; i < f->vm.nvcpus; i++)
 		free(f->vm.vcpus[i].run);
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
