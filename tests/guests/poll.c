@@ -120,13 +120,15 @@ static void test_block(void)
     kit_test_and_clear_bit(timer_port, &kit_shared_info->evtchn_mask[0]);
     kit_2l_clear_pending(timer_port);
     n = kit_port_count[timer_port];
-    /* Arm and block back to back: an event taken before SCHEDOP_block
-     * would leave nothing to wake it (printing a check takes ~1 ms). */
-    kit_sti();
+    /* Arm and block with interrupts off: an event taken before
+     * SCHEDOP_block would leave nothing pending to end it (the block ends
+     * on a pending upcall whatever IF says; it is taken at the sti). */
+    kit_cli();
     t0 = kit_now();
     fire = t0 + 10 * MS;
     rc1 = singleshot(fire);
     rc2 = HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+    kit_sti();
     check_eq(rc1, 0, "set_singleshot_timer(now + 10 ms) returns 0");
     check_eq(rc2, 0, "SCHEDOP_block returns 0");
     check_true(kit_wait_ge(&kit_port_count[timer_port], n + 1, kit_now() + 50 * MS),
