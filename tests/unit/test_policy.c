@@ -28,6 +28,7 @@
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
 
+#include "cli_args.h"
 #include "guest_ram.h"
 
 #define ARG 0x10000ULL
@@ -168,33 +169,21 @@ END_TEST
 /* ---- the command line and xl.cfg ---- */
 
 static struct run_config rc;
-static char *argv_buf[16];
-static int argc_n;
-
+/* `xenkvm run ARGS...` into rc; returns cli_parse_run's result. */
 static int run_args(const char *first, ...)
 {
 	va_list ap;
-	const char *a;
+	int r;
 
-	cli_release_run(&rc);
-	for (int i = 0; i < argc_n; i++)
-		free(argv_buf[i]);
-	argc_n = 0;
-	argv_buf[argc_n++] = strdup("run");
 	va_start(ap, first);
-	for (a = first; a; a = va_arg(ap, const char *))
-		argv_buf[argc_n++] = strdup(a);
+	r = cli_args_parse(&rc, err, sizeof(err), first, ap);
 	va_end(ap);
-	argv_buf[argc_n] = NULL;
-	return cli_parse_run(argc_n, argv_buf, &rc, err, sizeof(err));
+	return r;
 }
 
 static void cli_teardown(void)
 {
-	cli_release_run(&rc);
-	for (int i = 0; i < argc_n; i++)
-		free(argv_buf[i]);
-	argc_n = 0;
+	cli_args_free(&rc);
 }
 
 static void assert_policy(const char *want)
