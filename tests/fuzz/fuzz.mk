@@ -1,7 +1,8 @@
 # libFuzzer harnesses (included by the top-level Makefile). The project's
 # sources are compiled again with clang and -fsanitize=fuzzer-no-link,
 # address,undefined into $(BUILD)/fuzz (the gcc-built library cannot be
-# instrumented). `make fuzz` runs each target for FUZZ_SECONDS; `make
+# instrumented). `make fuzz` runs each target for FUZZ_SECONDS, or for
+# FUZZ_RUNS executions when that is given; `make
 # check-fuzz` replays the corpora and regression inputs, then fuzzes each
 # target for a fixed, seeded number of runs (deterministic, a few seconds).
 FUZZ_CC ?= clang
@@ -42,7 +43,8 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/tests/fuzz/fuzz_vm.o $(F
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
-	tests/fuzz/run.sh $(FUZZ_BUILD) fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(if $(FUZZ_RUNS),runs $(FUZZ_RUNS),fuzz $(FUZZ_SECONDS)) \
+		$(FUZZ_TARGETS)
 
 check-fuzz: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) check $(FUZZ_CI_RUNS) $(FUZZ_TARGETS)
