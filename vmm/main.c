@@ -308,6 +308,8 @@ static void on_timeout(int fd, uint32_t events, void *opaque)
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return;
 	log_err("guest still running after %g s (--timeout): stopped", m->cfg->timeout);
+	/* Whether it hung or was only slow, what it was doing says which. */
+	xen_dump_vcpus(m->xen);
 	destroy(m, EXIT_TIMEOUT);
 }
 

@@ -185,10 +185,14 @@ static int allow_threads(scmp_filter_ctx ctx)
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				      arg_masked_eq(0, CLONE_THREAD, CLONE_THREAD));
-	/* libseccomp sets no_new_privs before it loads a vCPU thread's filter. */
+	/* libseccomp sets no_new_privs before it loads a vCPU thread's filter;
+	 * a vCPU thread names itself first (vcpuN in ps and /proc). */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 				      arg_eq(0, PR_SET_NO_NEW_PRIVS));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				      arg_eq(0, PR_SET_NAME));
 	return rc;
 }
 

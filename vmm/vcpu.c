@@ -240,9 +240,11 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	sigset_t unblock;
-	char err[256];
+	char err[256], name[16];
 
 	v->tid = gettid();
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	pthread_setname_np(pthread_self(), name);
 	if (sandbox_enter(SANDBOX_VCPU, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenkvm: vCPU %u: %s\n", v->id, err);
 		vm_request_stop(v->vm, EXIT_VMM_ERROR);

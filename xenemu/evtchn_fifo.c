@@ -124,6 +124,15 @@ static void link_event(struct xen *x, unsigned vcpu, evtchn_port_t port, event_w
 		upcall_mark_pending(x, vcpu);
 }
 
+int64_t evtchn_fifo_ready(struct xen *x, unsigned vcpu)
+{
+	struct evtchn_fifo_control_block *cb = fifo(x)->vcpu[vcpu].cb;
+
+	if (!cb)
+		return -1;
+	return __atomic_load_n(&cb->ready, __ATOMIC_RELAXED);
+}
+
 static void set_pending_fifo(struct xen *x, unsigned vcpu, evtchn_port_t port)
 {
 	event_word_t *word = word_of(x, port);

@@ -4,6 +4,7 @@
 
 #include "xenkvm/evtchn.h"
 #include "xenkvm/hypercall.h"
+#include "xenkvm/vm.h"
 #include "xenkvm/log.h"
 #include "xenkvm/policy.h"
 #include "xenkvm/trace.h"
@@ -137,9 +138,16 @@ long hypercall_dispatch(struct hcall *hc)
 	if (hc->in_multicall)
 		return traced_dispatch(hc);
 	hypercall_throttle(hc);
+	if (hc->xen && hc->vcpu_id < VM_MAX_VCPUS) {
+		__atomic_store_n(&hc->xen->vcpus[hc->vcpu_id].in_call_arg0, hc->arg[0],
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&hc->xen->vcpus[hc->vcpu_id].in_call, hc->nr + 1, __ATOMIC_RELAXED);
+	}
 	t0 = trace_now_ns();
 	rc = traced_dispatch(hc);
 	hypercall_account(hc, trace_now_ns() - t0);
+	if (hc->xen && hc->vcpu_id < VM_MAX_VCPUS)
+		__atomic_store_n(&hc->xen->vcpus[hc->vcpu_id].in_call, 0, __ATOMIC_RELAXED);
 	return rc;
 }
 

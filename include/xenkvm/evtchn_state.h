@@ -55,5 +55,7 @@ long evtchn_fifo_expand_array(struct hcall *hc, struct xen *x);
 long evtchn_fifo_set_priority(struct hcall *hc, struct xen *x);
 void evtchn_fifo_reset(struct xen *x);
 void evtchn_fifo_destroy(struct xen *x);
+/* The vCPU's READY word, or -1 without a control block (xen_dump_vcpus). */
+int64_t evtchn_fifo_ready(struct xen *x, unsigned vcpu);
 
 #endif

@@ -73,6 +73,9 @@ struct xen_vcpu {
 	void *start_context; /* struct vcpu_hvm_context */
 	int polling;
 	int nmi_pending; /* VCPUOP_send_nmi, raised by the vCPU's thread */
+	/* The guest's call being served: its number + 1 (0 between calls), and
+	 * its first argument (the sub-op of most families). */
+	uint64_t in_call, in_call_arg0;
 };
 
 struct xen {
@@ -161,5 +164,8 @@ void xen_domain_shutdown(struct xen *x, unsigned reason);
 
 /* Wake a vCPU blocked in SCHEDOP_block (event delivery, stop). */
 void xen_vcpu_wake(struct xen *x, unsigned vcpu_id);
+/* Print what each vCPU is doing (a guest that hangs: --timeout). Takes no
+ * lock, so it also shows a VMM whose threads are stuck on one. */
+void xen_dump_vcpus(struct xen *x);
 
 #endif

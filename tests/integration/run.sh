@@ -84,6 +84,11 @@ elif [ "$(grep -c 'still running after' "$WORK/err")" != 1 ]; then
 else
 	pass timeout
 fi
+# What each vCPU was doing when the timeout struck: the blocked one is in
+# SCHEDOP_block (sched_op 1), the one never brought up is down.
+run timeout-dump 124 --timeout 1 --vcpus 2 --kernel "$GUESTS/shutdown-64.elf" --cmdline reason=block &&
+	expect_err timeout-dump "vCPU 0: blocked, in sched_op(1); upcall pending=0" &&
+	expect_err timeout-dump "vCPU 1: offline (down), not in a hypercall" && pass timeout-dump
 # --timeout spans restarts: a guest rebooting in a loop is stopped too.
 timeout -k 5 60 "$XENKVM" run --timeout 3 --on-reboot restart --kernel "$GUESTS/shutdown-64.elf" \
 	--cmdline reason=reboot >"$WORK/out" 2>"$WORK/err" </dev/null

@@ -24,6 +24,26 @@ linux_boot() {
 	[ "$vcpus" = 1 ] && grep 'LINUX: dmesg:' /tmp/out | tr -d '\r' | sed "s/^/NESTED: INFO $name: /"
 }
 
+if [ "${LINUX_ONLY:-}" = smp ]; then
+	# L1's KVM traces each exit and each exception it injects: after a
+	# triple fault, the failing vCPU's thread (vcpuN) shows how it got there.
+	T=/sys/kernel/tracing
+	mount -t tracefs tracefs $T 2>/dev/null
+	echo 16384 >$T/buffer_size_kb
+	for e in kvm_exit kvm_inj_exception kvm_inj_virq kvm_page_fault kvm_msr; do
+		echo 1 >"$T/events/kvm/$e/enable"
+	done
+	i=0
+	while [ "$i" -lt "${nested_runs:-5}" ]; do
+		i=$((i + 1))
+		echo >$T/trace
+		linux_boot "linux-smp-$i" 4
+		n=$(grep -o 'vCPU [0-9]*: triple fault' /tmp/err | grep -o '[0-9]*' | head -n1)
+		[ -n "$n" ] && grep "vcpu$n-" $T/trace | tail -n 150 | sed "s/^/NESTED: TRACE /"
+	done
+	return 0
+fi
+
 linux_boot linux 1
 linux_boot linux-smp 4
 
