@@ -191,18 +191,22 @@ static void ctrl_handler(int fd, uint32_t events, void *opaque)
 {
 	struct nb_ctrl_conn *c = opaque;
 	const char *why = NULL;
-	int notify;
+	int notify, rc;
 
 	(void)events;
 	drain(fd);
 	if (!c->sring)
 		return;
-	if (nb_ctrl_process(&c->ring, &notify, &why) < 0) {
+	rc = nb_ctrl_process(&c->ring, &notify, &why);
+	if (rc < 0) {
 		nb_fatal(c->nb, why);
 		return;
 	}
 	if (notify)
 		notify_port(c->nb, c->port);
+	/* More waits: come back after the loop has served everyone else. */
+	if (rc > 0)
+		(void)eventfd_write(fd, 1);
 }
 
 static void state_handler(int fd, uint32_t events, void *opaque)

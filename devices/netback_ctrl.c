@@ -41,15 +41,22 @@ static int ctrl_producer(xen_netif_ctrl_back_ring_t *r, RING_IDX *prod, const ch
 
 int nb_ctrl_process(xen_netif_ctrl_back_ring_t *r, int *notify, const char **fatal)
 {
+	/* A ring's worth per call: a frontend that keeps producing from
+	 * another vCPU must not hold the event loop (and every backend on it). */
+	unsigned budget = RING_SIZE(r);
 	RING_IDX prod;
-	int rc = 0;
+	int rc;
 
 	*notify = 0;
 	while ((rc = ctrl_producer(r, &prod, fatal)) == 0) {
-		while (r->req_cons != prod) {
+		for (; r->req_cons != prod && budget; budget--) {
 			struct xen_netif_ctrl_request req;
 			RING_COPY_REQUEST(r, r->req_cons++, &req);
 			ctrl_answer(&req, RING_GET_RESPONSE(r, r->rsp_prod_pvt++));
+		}
+		if (r->req_cons != prod) {
+			rc = 1;
+			break;
 		}
 		/* Ask for an event on the next request, then look once more. */
 		r->sring->req_event = r->req_cons + 1;

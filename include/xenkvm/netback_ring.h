@@ -86,8 +86,10 @@ int nb_rx_push(struct nb_queue *q);
 /* ---- the control ring (netback_ctrl.c) ---- */
 
 /* Answer the frontend's control requests: no hashing is offered (hash
- * flags 0, algorithm NONE only); the rest is not supported. Returns 0, or
- * -1 with *fatal set when the producer index is impossible. */
+ * flags 0, algorithm NONE only); the rest is not supported. Returns 0 when
+ * the ring is empty, 1 when it stopped after a ring's worth with more
+ * waiting (call again after other work), or -1 with *fatal set when the
+ * producer index is impossible. */
 int nb_ctrl_process(xen_netif_ctrl_back_ring_t *r, int *notify, const char **fatal);
 
 /* ---- packet headers (netback_pkt.c) ---- */

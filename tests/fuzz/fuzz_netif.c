@@ -361,11 +361,13 @@ static void step_pkt(struct fuzz_input *in)
 static void ctrl_kick(void)
 {
 	const char *why = NULL;
-	int notify;
+	int notify, rc;
 
 	if (!has_ctrl)
 		return;
-	if (nb_ctrl_process(&ctrl, &notify, &why) < 0) {
+	while ((rc = nb_ctrl_process(&ctrl, &notify, &why)) > 0)
+		;
+	if (rc < 0) {
 		if (!why)
 			fail("a control ring error without a reason");
 		disconnect();

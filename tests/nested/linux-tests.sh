@@ -37,7 +37,7 @@ if [ "${LINUX_ONLY:-}" = smp ]; then
 	while [ "$i" -lt "${nested_runs:-5}" ]; do
 		i=$((i + 1))
 		echo >$T/trace
-		linux_boot "linux-smp-$i" 4
+		linux_boot "linux-smp-$i" "${nested_vcpus:-4}"
 		n=$(grep -o 'vCPU [0-9]*: triple fault' /tmp/err | grep -o '[0-9]*' | head -n1)
 		[ -n "$n" ] && grep "vcpu$n-" $T/trace | tail -n 150 | sed "s/^/NESTED: TRACE /"
 	done

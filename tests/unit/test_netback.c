@@ -6,10 +6,12 @@
  * crash or a copy outside the granted page. */
 #include <check.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xenkvm/gnttab.h"
@@ -634,6 +636,56 @@ START_TEST(ctrl_ring_offers_no_hashing)
 }
 END_TEST
 
+/* A frontend producing from another vCPU as fast as it is answered: each
+ * call returns after a ring's worth (1: more waits), where it once looped
+ * for as long as the guest kept producing, holding the event loop. */
+struct ctrl_producer {
+	xen_netif_ctrl_sring_t *s;
+	xen_netif_ctrl_back_ring_t *b;
+	int stop;
+};
+
+static void *ctrl_produce(void *arg)
+{
+	struct ctrl_producer *p = arg;
+
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+		RING_IDX cons = __atomic_load_n(&p->b->req_cons, __ATOMIC_ACQUIRE);
+		RING_IDX prod = __atomic_load_n(&p->s->req_prod, __ATOMIC_RELAXED);
+		if (prod - cons < RING_SIZE(p->b))
+			__atomic_store_n(&p->s->req_prod, prod + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+START_TEST(ctrl_ring_yields_to_a_producer_that_never_stops)
+{
+	xen_netif_ctrl_sring_t *s = (xen_netif_ctrl_sring_t *)gptr(CTRL_RING, 4096);
+	xen_netif_ctrl_back_ring_t b;
+	struct ctrl_producer p = { s, &b, 0 };
+	const char *why = NULL;
+	pthread_t t;
+	int notify, more = 0;
+
+	SHARED_RING_INIT(s);
+	BACK_RING_INIT(&b, s, 4096);
+	ck_assert_int_eq(pthread_create(&t, NULL, ctrl_produce, &p), 0);
+	/* Only a call that overlaps the producer's run can see more than a
+	 * ring's worth: on a busy host that may take a while. */
+	for (time_t end = time(NULL) + 3; !more && time(NULL) < end;) {
+		RING_IDX before = b.req_cons;
+		int rc = nb_ctrl_process(&b, &notify, &why);
+		ck_assert_int_ge(rc, 0);
+		ck_assert_uint_le(b.req_cons - before, RING_SIZE(&b));
+		more = rc == 1;
+	}
+	__atomic_store_n(&p.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(more, 1);
+	ck_assert_uint_eq(b.rsp_prod_pvt, b.req_cons);
+}
+END_TEST
+
 /* ---- packet headers ---- */
 
 START_TEST(parse_l4_finds_tcp_and_udp)
@@ -790,6 +842,7 @@ static Suite *netback_suite(void)
 
 	tcase_add_checked_fixture(misc, setup, teardown);
 	tcase_add_test(misc, ctrl_ring_offers_no_hashing);
+	tcase_add_test(misc, ctrl_ring_yields_to_a_producer_that_never_stops);
 	tcase_add_test(misc, parse_l4_finds_tcp_and_udp);
 	tcase_add_test(misc, parse_l4_ipv6_with_extension_headers_and_vlan);
 	tcase_add_test(misc, spec_tap_and_mac);
