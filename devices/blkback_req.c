@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 
 #include "blkback_internal.h"
 #include "xenkvm/evtchn.h"
@@ -335,12 +336,20 @@ void blk_queue_process(struct blk_queue *q)
 {
 	struct blkback *b = q->b;
 	struct blk_req req;
+	/* A ring's worth per turn of the event loop: bad requests are answered
+	 * at once and use no I/O slot, so a frontend producing them from
+	 * another vCPU would otherwise hold the loop as long as it liked. */
+	unsigned budget = q->ring.size;
 
 	while (b->connected && !b->disconnecting) {
 		enum blk_ring_status st;
 
 		if (blk_io_free_slots(b->io) < BLK_SQES_PER_REQUEST) {
 			q->stalled = 1;
+			break;
+		}
+		if (!budget--) {
+			(void)eventfd_write(q->kick_fd, 1); /* come back after the others */
 			break;
 		}
 		st = blk_ring_next(&q->ring, &req);

@@ -3,11 +3,14 @@
  * the shared ring against a hostile frontend (indices that run ahead or
  * backwards, a full ring, entries that straddle pages). */
 #include <check.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xen/io/blkif.h>
@@ -465,6 +468,67 @@ START_TEST(wait_all_survives_signals)
 }
 END_TEST
 
+/* A frontend producing bad requests from another vCPU as fast as they are
+ * answered (they need no I/O): each turn takes at most a ring's worth and
+ * kicks the queue to come back, where it once ran for as long as the guest
+ * kept producing, holding the event loop and every backend on it. */
+struct producer {
+	struct blk_ring *r;
+	int stop;
+};
+
+static void *produce_bad_requests(void *arg)
+{
+	struct producer *p = arg;
+
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+		RING_IDX rsp = __atomic_load_n(&p->r->rsp_prod_pvt, __ATOMIC_ACQUIRE);
+		RING_IDX prod = __atomic_load_n(idx(0), __ATOMIC_RELAXED);
+		if (prod - rsp < p->r->size)
+			__atomic_store_n(idx(0), prod + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+START_TEST(queue_yields_to_a_producer_that_never_stops)
+{
+	struct evloop *loop = evloop_create();
+	static struct blkback b;
+	struct blk_queue *q = &b.q[0];
+	struct producer p = { &q->ring, 0 };
+	pthread_t t;
+	uint64_t kicks = 0;
+	int more = 0;
+
+	ck_assert_ptr_nonnull(loop);
+	memset(&b, 0, sizeof(b));
+	b.io = blk_io_create(loop, 4, blk_req_io_done);
+	ck_assert_ptr_nonnull(b.io);
+	b.connected = 1;
+	q->b = &b;
+	q->kick_fd = eventfd(0, EFD_NONBLOCK);
+	ring_setup(&q->ring, BLK_ABI_X86_64, 1);
+	/* Every entry is an operation that does not exist; no response event. */
+	memset(ring_mem[0] + BLK_SRING_HEADER, 0xff, sizeof(ring_mem[0]) - BLK_SRING_HEADER);
+	*idx(12) = 0x80000000u;
+	ck_assert_int_eq(pthread_create(&t, NULL, produce_bad_requests, &p), 0);
+	for (time_t end = time(NULL) + 3; !more && time(NULL) < end;) {
+		RING_IDX before = q->ring.req_cons;
+		blk_queue_process(q);
+		ck_assert_uint_le(q->ring.req_cons - before, q->ring.size);
+		more = eventfd_read(q->kick_fd, &kicks) == 0;
+	}
+	__atomic_store_n(&p.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(more, 1);
+	ck_assert_uint_eq(q->ring.rsp_prod_pvt, q->ring.req_cons);
+	ck_assert_uint_eq(q->in_flight, 0);
+	close(q->kick_fd);
+	blk_io_destroy(b.io);
+	evloop_destroy(loop);
+}
+END_TEST
+
 static Suite *blkback_suite(void)
 {
 	Suite *s = suite_create("blkback");
@@ -488,6 +552,7 @@ static Suite *blkback_suite(void)
 	suite_add_tcase(s, spec);
 	suite_add_tcase(s, req);
 	tcase_add_test(io, wait_all_survives_signals);
+	tcase_add_test(io, queue_yields_to_a_producer_that_never_stops);
 	suite_add_tcase(s, ring);
 	suite_add_tcase(s, io);
 	return s;
