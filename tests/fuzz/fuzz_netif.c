@@ -81,11 +81,7 @@ static void fail(const char *why)
 
 static uint8_t *page(unsigned gfn)
 {
-	uint8_t *p = gmem_ptr(&fv.vm.mem, (uint64_t)gfn << 12, 4096);
-
-	if (!p)
-		fail("a frontend page is not RAM");
-	return p;
+	return fuzz_page(&fv, gfn);
 }
 
 static unsigned page_gfn(unsigned i)
@@ -114,11 +110,7 @@ static xen_netif_ctrl_sring_t *ctrl_sring(void)
 
 static void grant(grant_ref_t ref, uint16_t flags, domid_t domid, uint32_t frame)
 {
-	grant_entry_v1_t *e = (grant_entry_v1_t *)page(GT_GFN) + ref;
-
-	e->domid = domid;
-	e->frame = frame;
-	e->flags = flags;
+	fuzz_grant(&fv, GT_GFN, ref, flags, domid, frame);
 }
 
 static grant_ref_t gref(struct fuzz_input *in)
@@ -226,14 +218,7 @@ static void step_index(struct fuzz_input *in)
 
 static void step_grant(struct fuzz_input *in)
 {
-	static const uint16_t flags[] = { GTF_permit_access, GTF_permit_access | GTF_readonly, 0,
-					  GTF_accept_transfer, GTF_transitive,
-					  GTF_permit_access | GTF_sub_page };
-	grant_ref_t ref = fin_u16(in) % GT_V1_PER_FRAME;
-	uint8_t kind = fin_u8(in), frame = fin_u8(in);
-
-	grant(ref, flags[kind % 6], kind & 0x80 ? 1 : GNTTAB_BACKEND_DOMID,
-	      frame == 0xff ? fin_u32(in) : page_gfn(frame));
+	fuzz_step_grant(&fv, in, GT_GFN, page_gfn);
 }
 
 /* ---- the backend ---- */

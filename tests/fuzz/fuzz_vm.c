@@ -13,6 +13,7 @@
 #include <xen/vcpu.h>
 
 #include "fuzz_vm.h"
+#include "../../xenemu/gnttab_internal.h"
 #include "xenkvm/boot.h"
 #include "xenkvm/evtchn.h"
 #include "xenkvm/gnttab.h"
@@ -209,6 +210,42 @@ void fuzz_vm_destroy(struct fuzz_vm *f)
 	gmem_destroy(&f->vm.mem);
 	close(f->vm.stop_efd);
 	close(f->null_fd);
+}
+
+/* ---- a PV frontend's side ---- */
+
+uint8_t *fuzz_page(struct fuzz_vm *f, unsigned gfn)
+{
+	uint8_t *p = gmem_ptr(&f->vm.mem, (uint64_t)gfn << 12, 4096);
+
+	if (!p) {
+		fprintf(stderr, "fuzz: a frontend page is not RAM\n");
+		abort();
+	}
+	return p;
+}
+
+void fuzz_grant(struct fuzz_vm *f, unsigned gt_gfn, grant_ref_t ref, uint16_t flags,
+		domid_t domid, uint32_t frame)
+{
+	grant_entry_v1_t *e = (grant_entry_v1_t *)fuzz_page(f, gt_gfn) + ref % GT_V1_PER_FRAME;
+
+	e->domid = domid;
+	e->frame = frame;
+	e->flags = flags;
+}
+
+void fuzz_step_grant(struct fuzz_vm *f, struct fuzz_input *in, unsigned gt_gfn,
+		     unsigned (*page_gfn)(unsigned))
+{
+	static const uint16_t flags[] = { GTF_permit_access, GTF_permit_access | GTF_readonly, 0,
+					  GTF_accept_transfer, GTF_transitive,
+					  GTF_permit_access | GTF_sub_page };
+	grant_ref_t ref = fin_u16(in) % GT_V1_PER_FRAME;
+	uint8_t kind = fin_u8(in), frame = fin_u8(in);
+
+	fuzz_grant(f, gt_gfn, ref, flags[kind % 6], kind & 0x80 ? 1 : GNTTAB_BACKEND_DOMID,
+		   frame == 0xff ? fin_u32(in) : page_gfn(frame));
 }
 
 /* ---- input ---- */

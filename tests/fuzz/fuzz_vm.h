@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xen/grant_table.h>
+
 #include "xenkvm/console.h"
 #include "xenkvm/vm.h"
 #include "xenkvm/xen.h"
@@ -51,6 +53,18 @@ uint32_t fin_u32(struct fuzz_input *in);
 uint64_t fin_u64(struct fuzz_input *in);
 /* Up to n bytes; *got says how many there were. */
 const uint8_t *fin_bytes(struct fuzz_input *in, size_t n, size_t *got);
+
+/* ---- a PV frontend's side, for the ring harnesses ---- */
+
+/* The guest page at gfn; aborts when it is not RAM (a harness bug). */
+uint8_t *fuzz_page(struct fuzz_vm *f, unsigned gfn);
+/* Write v1 grant entry ref in grant frame 0, which the frontend mapped at gt_gfn. */
+void fuzz_grant(struct fuzz_vm *f, unsigned gt_gfn, grant_ref_t ref, uint16_t flags,
+		domid_t domid, uint32_t frame);
+/* A grant the input asks for: u16 ref, u8 kind (flags; bit 7: granted to a
+ * stranger), u8 frame (page_gfn(frame), or 0xff then u32 any frame). */
+void fuzz_step_grant(struct fuzz_vm *f, struct fuzz_input *in, unsigned gt_gfn,
+		     unsigned (*page_gfn)(unsigned));
 
 /* Quiet logging: the VMM's warnings would flood the fuzzer's output. */
 void fuzz_quiet(void);
