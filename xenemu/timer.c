@@ -17,6 +17,15 @@
 #include "xenkvm/vm.h"
 
 
+/* With --time-granularity, timers fire on the granule's grid (rounded up):
+ * when a timer fires tells the guest no more than the times it is given. */
+static uint64_t coarse_deadline(const struct xen *x, uint64_t t)
+{
+	uint64_t g = x->time_granularity_ns;
+
+	return g > 1 && t % g ? t + (g - t % g) : t;
+}
+
 /* Arm the timerfd for the next expiry; called with xv->lock held. */
 static void timer_program(struct xen *x, struct xen_vcpu *xv)
 {
@@ -28,7 +37,7 @@ static void timer_program(struct xen *x, struct xen_vcpu *xv)
 	/* A deadline in the past fires at once; one the host clock reaches a
 	 * little early is re-armed by timer_fire. */
 	if (next)
-		its.it_value = xen_time_to_monotonic(x, next);
+		its.it_value = xen_time_to_monotonic(x, coarse_deadline(x, next));
 	timerfd_settime(xv->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 
 #include "xenkvm/cli.h"
 #include "xenkvm/console.h"
+#include "xenkvm/evtchn.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
 #include "xenkvm/policy.h"
@@ -593,6 +595,34 @@ START_TEST(runstate_is_coarse)
 }
 END_TEST
 
+/* A timer fires on the granule's grid: armed for 1 ms ahead, its timerfd
+ * waits for the next multiple of 100 ms instead. */
+static uint64_t timer_wait_ns(uint64_t granularity)
+{
+	struct itimerspec its;
+	uint64_t now;
+
+	xen_time_set_granularity(&x, granularity);
+	set_base_ago(7 * 100000000ULL + 12345);
+	now = xen_system_time_ns(&x);
+	timer_set_singleshot(&x, 0, now + 1000000);
+	ck_assert_int_eq(timerfd_gettime(x.vcpus[0].timer_fd, &its), 0);
+	timer_set_singleshot(&x, 0, 0);
+	return (uint64_t)its.it_value.tv_sec * 1000000000ULL + (uint64_t)its.it_value.tv_nsec;
+}
+
+START_TEST(timer_deadline_is_coarse)
+{
+	x.vcpus[0].timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	ck_assert_int_ge(x.vcpus[0].timer_fd, 0);
+	ck_assert_uint_le(timer_wait_ns(0), 1000000);
+	ck_assert_uint_gt(timer_wait_ns(100000000), 50000000);
+	ck_assert_uint_le(timer_wait_ns(100000000), 100000000);
+	close(x.vcpus[0].timer_fd);
+	x.vcpus[0].timer_fd = -1;
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -634,6 +664,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(time, get_time_is_coarse_and_rate_limited);
 	tcase_add_test(time, wallclock_is_coarse);
 	tcase_add_test(time, runstate_is_coarse);
+	tcase_add_test(time, timer_deadline_is_coarse);
 	suite_add_tcase(s, time);
 	return s;
 }
