@@ -47,9 +47,11 @@ fi
 linux_boot linux 1
 # As many vCPUs as L1 has CPUs. With 4 on L1's 2, about one boot in five
 # here ended in an L2 triple fault or L1 itself dying ("corrupted stack end
-# detected inside scheduler" in a vCPU thread's KVM_RUN): QEMU TCG's nested
-# SVM under load, not a guest or xenkvm fault (NESTED_ONLY=linux-smp
-# NESTED_VCPUS=4 boots it in a loop to look again).
+# detected inside scheduler" in a vCPU thread's KVM_RUN). A process cannot
+# corrupt L1's kernel stack, so that is QEMU TCG's nested SVM under load; one
+# such death came in KVM's handling of an L2 triple fault, so the triple
+# faults most likely are too (NESTED_ONLY=linux-smp NESTED_VCPUS=4 boots it
+# in a loop to look again).
 linux_boot linux-smp 2
 
 # The PV disk (xen-blkfront) and NIC (xen-netfront): a marker read from the
