@@ -1,5 +1,6 @@
 /* The control socket: accept clients on the event loop, read one JSON
  * request per line, hand it to the VM's handler, write the reply. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xenkvm/console.h"
@@ -209,15 +211,53 @@ static int claim_path(const struct sockaddr_un *sa, const char *name, char *err,
 	return 0;
 }
 
+/* Control sockets of VMs that were killed (SIGKILL, a sandbox violation)
+ * stay behind: remove those nobody answers on. Sockets made in the last
+ * minute are left alone, since a VM starting now may not listen yet. */
+static void sweep_stale_sockets(void)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	if (control_dir(dir, sizeof(dir)) < 0 || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		int probe, refused;
+		if (n < 6 || strcmp(e->d_name + n - 5, ".sock") ||
+		    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, e->d_name) >=
+			    (int)sizeof(sa.sun_path) ||
+		    lstat(sa.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+		    time(NULL) - st.st_mtime < 60)
+			continue;
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		refused = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+			  errno == ECONNREFUSED;
+		if (probe >= 0)
+			close(probe);
+		if (refused && unlink(sa.sun_path) == 0)
+			log_debug("removed the stale control socket %s", sa.sun_path);
+	}
+	closedir(d);
+}
+
 struct control *control_start(struct evloop *loop, const char *name, struct console *con,
 			      control_handler_fn fn, void *opaque, char *err, size_t errlen)
 {
+	static int swept;
 	struct control *ctl = calloc(1, sizeof(*ctl));
 	struct sockaddr_un sa;
 
 	/* jansson seeds its hash function from /dev/urandom on first use: do it
 	 * now, during setup, since the sandbox forbids opening files later. */
 	json_object_seed(0);
+	/* Once, at the first start: a restart runs in the sandbox, where
+	 * directories cannot be read. */
+	if (!swept++)
+		sweep_stale_sockets();
 	if (!ctl || socket_path(name, &sa, err, errlen) < 0 || claim_path(&sa, name, err, errlen) < 0)
 		goto fail;
 	*ctl = (struct control){ .loop = loop, .con = con, .fn = fn, .opaque = opaque, .fd = -1 };

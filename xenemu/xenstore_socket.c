@@ -3,7 +3,9 @@
  * connect with XENSTORED_PATH=<path>. Every client is privileged (domid 0),
  * as on a Xen host's /var/run/xenstored/socket. Clients live on the
  * event loop; a stalled or vanished client costs only its own connection. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,8 +240,37 @@ static int mkdir_0700(const char *dir)
 	return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
+/* A xenkvm that was killed (SIGKILL, a sandbox violation) left its
+ * <pid>/xenstored behind: remove those whose process is gone. Only what
+ * xenkvm makes there goes (the socket and the directory). */
+static void sweep_dead_dirs(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+	char path[4096];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s/xenstored", base, e->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		unlink(path);
+		*strrchr(path, '/') = '\0';
+		if (rmdir(path) == 0)
+			log_debug("removed %s, left by a xenkvm that is gone", path);
+	}
+	closedir(d);
+}
+
 int xs_socket_default_path(char *buf, size_t len)
 {
+	static int swept;
 	const char *base = getenv("XDG_RUNTIME_DIR");
 	char dir[4096];
 	int rc, n;
@@ -250,6 +281,10 @@ int xs_socket_default_path(char *buf, size_t len)
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -ENAMETOOLONG;
 	rc = mkdir_0700(dir);
+	/* Once, at the first start: a restart runs in the sandbox, where
+	 * directories cannot be read. */
+	if (!rc && !swept++)
+		sweep_dead_dirs(dir);
 	n = snprintf(dir + n, sizeof(dir) - (size_t)n, "/%ld", (long)getpid());
 	if (!rc)
 		rc = mkdir_0700(dir);

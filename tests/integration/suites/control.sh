@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The control socket and the xl-like verbs against live guests: list, info,
 # stats, pause/unpause, shutdown --wait, destroy, console, a name already
-# taken, and a socket left behind by a VM killed with SIGKILL.
+# taken, and what a VM killed with SIGKILL leaves behind.
 set -u
 BUILD=${1:-build}
 XENKVM=$BUILD/xenkvm
@@ -62,6 +62,28 @@ start "$NAME" "$GUESTS/shutdown-64.elf" --cmdline reason=hang &&
 	pass "a stale socket is replaced" || fail stale "$(cat "$WORK/$NAME.err")"
 "$XENKVM" destroy "$NAME" >/dev/null 2>&1
 wait "${pids[-1]}" 2>/dev/null
+
+# The rest a killed VM leaves, its control socket under another name and its
+# XenStore directory, goes when the next xenkvm starts (a socket once it is
+# a minute old: one that new may belong to a VM still starting).
+mkdir -p "$WORK/rt"
+(
+	export XDG_RUNTIME_DIR=$WORK/rt
+	start "$NAME-killed" "$GUESTS/shutdown-64.elf" --cmdline reason=hang || exit 1
+	dead=${pids[-1]}
+	kill -9 "$dead"
+	wait "$dead" 2>/dev/null
+	[ -S "$WORK/rt/xenkvm/$NAME-killed.sock" ] && [ -d "$WORK/rt/xenkvm/$dead" ] || exit 2
+	touch -h -d '2 minutes ago' "$WORK/rt/xenkvm/$NAME-killed.sock"
+	"$XENKVM" run --timeout 30 --kernel "$GUESTS/version-64.elf" >/dev/null 2>&1 </dev/null
+	[ ! -e "$WORK/rt/xenkvm/$NAME-killed.sock" ] && [ ! -e "$WORK/rt/xenkvm/$dead" ] || exit 3
+)
+case $? in
+0) pass "what a killed VM left is removed by the next start" ;;
+1) fail killed-leftovers "the VM never answered" ;;
+2) fail killed-leftovers "a killed VM left no socket or directory to test with" ;;
+*) fail killed-leftovers "left: $(ls "$WORK/rt/xenkvm")" ;;
+esac
 
 # on_crash=preserve keeps the stopped VM until it is destroyed; its status
 # is then the crash's.

@@ -62,11 +62,14 @@ selftest "--no-sandbox" loop:execve 0 --no-sandbox && grep -q "RESULT: PASS vers
 
 # The filters as the kernel sees them: one on the main thread, two stacked on
 # each vCPU thread, none with --no-sandbox; no capabilities left after setup.
-# status_of PID FIELD: one line per xenkvm thread, "FIELD: VALUE" (KVM adds
-# a worker task of its own, kvm-nx-lpage-recovery, on some kernels).
+# status_of PID FIELD: one line per xenkvm thread (xenkvm, vcpuN), "FIELD:
+# VALUE" (KVM adds a worker task of its own, kvm-nx-lpage-recovery, on some
+# kernels).
 status_of() {
 	for t in /proc/"$1"/task/*; do
-		[ "$(cat "$t/comm")" = xenkvm ] && grep "^$2:" "$t/status" | tr '\t' ' '
+		case $(cat "$t/comm") in
+		xenkvm | vcpu[0-9]*) grep "^$2:" "$t/status" | tr '\t' ' ' ;;
+		esac
 	done
 }
 probe() { # NAME ARGS...: a 2-vCPU guest that hangs, its threads inspected
