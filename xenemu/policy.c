@@ -151,18 +151,19 @@ static const struct family families[NR_HYPERCALLS] = {
  * switch on the low 32 bits or on the whole register, and in the latter
  * case a value above 32 bits matches no command, so comparing the low 32
  * bits never lets a call reach a command that a rule does not cover. */
-static uint32_t subop_of(const struct hcall *hc)
+int hypercall_subop(uint64_t nr, uint64_t arg0, uint32_t *subop)
 {
-	if (hc->nr == __HYPERVISOR_memory_op)
-		return (uint32_t)(hc->arg[0] & MEMOP_CMD_MASK);
-	return (uint32_t)hc->arg[0];
+	if (nr >= NR_HYPERCALLS || !families[nr].has_subops)
+		return 0;
+	*subop = (uint32_t)(nr == __HYPERVISOR_memory_op ? arg0 & MEMOP_CMD_MASK : arg0);
+	return 1;
 }
 
-static const char *subop_name(unsigned nr, uint32_t subop)
+const char *hypercall_subop_name(uint64_t nr, uint32_t subop)
 {
-	const struct family *f = &families[nr];
+	const struct family *f = nr < NR_HYPERCALLS ? &families[nr] : NULL;
 
-	for (size_t i = 0; i < f->nnames; i++)
+	for (size_t i = 0; f && i < f->nnames; i++)
 		if (f->names[i].nr == subop)
 			return f->names[i].name;
 	return NULL;
@@ -171,7 +172,7 @@ static const char *subop_name(unsigned nr, uint32_t subop)
 /* "memory_op:decrease_reservation", "hvm_op:200" or "multicall". */
 static void target_text(unsigned nr, int has_subop, uint32_t subop, char *buf, size_t len)
 {
-	const char *name = has_subop ? subop_name(nr, subop) : NULL;
+	const char *name = has_subop ? hypercall_subop_name(nr, subop) : NULL;
 
 	if (!has_subop)
 		snprintf(buf, len, "%s", hypercall_name(nr));
@@ -480,8 +481,8 @@ long policy_check(struct hcall_policy *p, const struct hcall *hc)
 	if (!p || hc->nr >= NR_HYPERCALLS)
 		return 0;
 	nr = (unsigned)hc->nr;
-	has_subop = families[nr].has_subops;
-	subop = has_subop ? subop_of(hc) : 0;
+	subop = 0;
+	has_subop = hypercall_subop(nr, hc->arg[0], &subop);
 	if (decide(p, nr, subop) == ALLOW)
 		return 0;
 	if (atomic_fetch_add_explicit(&p->denied[nr][has_subop && subop < SUBOP_BUCKETS

@@ -77,9 +77,11 @@ void trace_hypercall(const struct hcall *hc, uint64_t t0, uint64_t t1, long resu
 
 /* ---- trace-stats ---- */
 
+#define NO_SUBOP UINT64_MAX
+
 struct group {
 	uint16_t nr;
-	uint64_t subop;
+	uint64_t subop; /* NO_SUBOP for a family without */
 	uint64_t count, errors;
 	uint32_t *lat; /* durations, sorted when printed */
 };
@@ -105,6 +107,19 @@ static struct group *group_find(struct group **gs, size_t *n, uint16_t nr, uint6
 	g = &g[(*n)++];
 	*g = (struct group){ .nr = nr, .subop = subop, .lat = malloc(max * sizeof(uint32_t)) };
 	return g->lat ? g : NULL;
+}
+
+/* "decrease_reservation", "200", or "-" for a family without sub-ops
+ * (multicall's first argument is its list, set_timer_op's a time). */
+static void subop_text(const struct group *g, char *buf, size_t len)
+{
+	const char *name =
+		g->subop == NO_SUBOP ? "-" : hypercall_subop_name(g->nr, (uint32_t)g->subop);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)g->subop);
 }
 
 static uint32_t percentile(const struct group *g, unsigned p)
@@ -149,7 +164,9 @@ int trace_stats(const char *path, FILE *out, char *err, size_t errlen)
 	n = h->written < h->nrecords ? h->written : h->nrecords;
 	for (uint64_t i = 0; i < n; i++) {
 		const struct trace_record *r = &records((struct trace_header *)h)[i];
-		struct group *g = group_find(&gs, &ngroups, r->nr, r->args[0], n);
+		uint32_t subop = 0;
+		int has = hypercall_subop(r->nr, r->args[0], &subop);
+		struct group *g = group_find(&gs, &ngroups, r->nr, has ? subop : NO_SUBOP, n);
 		if (!g) {
 			snprintf(err, errlen, "out of memory");
 			break;
@@ -159,13 +176,15 @@ int trace_stats(const char *path, FILE *out, char *err, size_t errlen)
 	}
 	fprintf(out, "%llu hypercalls traced%s\n", (unsigned long long)h->written,
 		h->written > n ? " (the oldest were overwritten)" : "");
-	fprintf(out, "%-22s %8s %10s %8s %10s %10s %10s %10s\n", "hypercall", "sub-op", "calls",
+	fprintf(out, "%-22s %-22s %10s %8s %10s %10s %10s %10s\n", "hypercall", "sub-op", "calls",
 		"errors", "p50(ns)", "p90(ns)", "p99(ns)", "max(ns)");
 	for (size_t i = 0; i < ngroups; i++) {
 		struct group *g = &gs[i];
+		char sub[24];
 		qsort(g->lat, g->count, sizeof(uint32_t), cmp_u32);
-		fprintf(out, "%-22s %8llu %10llu %8llu %10u %10u %10u %10u\n", hypercall_name(g->nr),
-			(unsigned long long)g->subop, (unsigned long long)g->count,
+		subop_text(g, sub, sizeof(sub));
+		fprintf(out, "%-22s %-22s %10llu %8llu %10u %10u %10u %10u\n", hypercall_name(g->nr),
+			sub, (unsigned long long)g->count,
 			(unsigned long long)g->errors, percentile(g, 50), percentile(g, 90),
 			percentile(g, 99), g->lat[g->count - 1]);
 		free(g->lat);

@@ -75,6 +75,12 @@ static inline long domid_other_error(domid_t d)
 /* Validate and route one hypercall; returns the value for the guest's RAX. */
 long hypercall_dispatch(struct hcall *hc);
 const char *hypercall_name(uint64_t nr);
+/* The sub-op of a call with first argument arg0, as its family tells them
+ * apart: 1 and *subop, or 0 for a family whose first argument is data (a
+ * time, a list). Its Xen name, or NULL where the headers give none.
+ * (xenemu/policy.c, which keeps the families' table.) */
+int hypercall_subop(uint64_t nr, uint64_t arg0, uint32_t *subop);
+const char *hypercall_subop_name(uint64_t nr, uint32_t subop);
 
 /* Hypercalls made so far (only those made at least once). */
 struct hypercall_stat {

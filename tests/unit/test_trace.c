@@ -5,6 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <xen/memory.h>
+
+#include "../../xenemu/memory_internal.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/trace.h"
 
@@ -54,8 +57,27 @@ START_TEST(counts_errors_and_percentiles)
 	record(__HYPERVISOR_memory_op, 9, 50, -14);
 	s = stats();
 	ck_assert_ptr_nonnull(strstr(s, "3 hypercalls traced\n"));
-	ck_assert_ptr_nonnull(strstr(s, "xen_version                   0          2        0        100"));
-	ck_assert_ptr_nonnull(strstr(s, "memory_op                     9          1        1         50"));
+	ck_assert_ptr_nonnull(strstr(s, "xen_version            version                         2        0        100"));
+	ck_assert_ptr_nonnull(strstr(s, "memory_op              memory_map                      1        1         50"));
+}
+END_TEST
+
+/* A sub-op is what the family switches on: memory_op's continuation bits
+ * are not one, a number Xen gives no name stays a number, and the first
+ * argument of multicall (its list) or set_timer_op (a time) is none. */
+START_TEST(subops_as_the_family_sees_them)
+{
+	char *s;
+
+	record(__HYPERVISOR_memory_op, (5ULL << MEMOP_EXTENT_SHIFT) | XENMEM_decrease_reservation, 10, 0);
+	record(__HYPERVISOR_memory_op, (7ULL << MEMOP_EXTENT_SHIFT) | XENMEM_decrease_reservation, 10, 0);
+	record(__HYPERVISOR_hvm_op, 200, 10, -38);
+	record(__HYPERVISOR_multicall, 0x7fff1000, 10, 0);
+	record(__HYPERVISOR_multicall, 0x7fff2000, 10, 0);
+	s = stats();
+	ck_assert_ptr_nonnull(strstr(s, "memory_op              decrease_reservation            2"));
+	ck_assert_ptr_nonnull(strstr(s, "hvm_op                 200                             1        1"));
+	ck_assert_ptr_nonnull(strstr(s, "multicall              -                               2"));
 }
 END_TEST
 
@@ -64,7 +86,7 @@ START_TEST(the_ring_keeps_the_newest)
 	for (int i = 0; i < 11; i++)
 		record(__HYPERVISOR_sched_op, 0, 10, 0);
 	ck_assert_ptr_nonnull(strstr(stats(), "11 hypercalls traced (the oldest were overwritten)"));
-	ck_assert_ptr_nonnull(strstr(stats(), "sched_op                      0          8"));
+	ck_assert_ptr_nonnull(strstr(stats(), "sched_op               yield                           8"));
 }
 END_TEST
 
@@ -89,6 +111,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, counts_errors_and_percentiles);
+	tcase_add_test(tc, subops_as_the_family_sees_them);
 	tcase_add_test(tc, the_ring_keeps_the_newest);
 	tcase_add_test(tc, not_a_trace_file);
 	suite_add_tcase(s, tc);
