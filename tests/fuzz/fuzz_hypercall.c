@@ -3,7 +3,8 @@
  * and is a vCPU context followed by a script of steps:
  *
  *   config:  u8  bit 0: 64-bit ABI; bits 1-3: paging (see set_paging);
- *                bit 4: 4 vCPUs (else 1); bit 5: CR0.WP
+ *                bit 4: 4 vCPUs (else 1); bit 5: CR0.WP; bit 6: a hypercall
+ *                policy (family and sub-op rules, see POLICY) is installed
  *            u32 CR3 for the paging modes whose tables the fuzzer writes
  *   steps (up to MAX_STEPS), each a u8 kind, then:
  *     WRITE:  u8 target (RAM, console ring, store ring, shared_info),
@@ -30,6 +31,7 @@
 #include "fuzz_vm.h"
 #include "xenkvm/evtchn.h"
 #include "xenkvm/hypercall.h"
+#include "xenkvm/policy.h"
 
 /* The data window, where the fuzzer's pointers aim, ends where RAM ends:
  * a call walking an array of 2^32 elements faults within 64 KiB instead of
@@ -41,6 +43,12 @@
 #define MAX_STEPS 48
 
 enum step { STEP_WRITE, STEP_PUT64, STEP_CALL, STEP_HOST };
+
+/* Allow by default, deny families and single sub-ops of families the
+ * harness reaches (memory_op's with its continuation bits in play). */
+#define POLICY "deny=set_timer_op,deny=memory_op:decrease_reservation,deny=grant_table_op:copy," \
+	       "deny=event_channel_op:send,deny=vcpu_op:up,deny=hvm_op:set_param"
+static struct hcall_policy *policy;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -220,8 +228,16 @@ static void step_host(struct fuzz_input *in)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
+	char err[256];
+
 	fuzz_quiet();
 	trace = getenv("FUZZ_TRACE") != NULL;
+	policy = policy_create();
+	if (!policy || policy_add(policy, POLICY, err, sizeof(err)) < 0 ||
+	    policy_validate(policy, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz_hypercall: the policy: %s\n", policy ? err : "no memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -235,6 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_vm_create(&fv, RAM_SIZE, config & 0x10 ? 4 : 1, FUZZ_STORE_EMPTY);
 	pg = set_paging((config >> 1) & 7, config & 0x20, cr3);
+	fv.x.policy = config & 0x40 ? policy : NULL;
 	for (int n = 0; n < MAX_STEPS && in.left; n++) {
 		uint8_t kind = fin_u8(&in);
 

@@ -142,6 +142,13 @@ def hypercall_seeds():
         seeds["conring-" + abi] = cfg + write(0x400, b"hi") + \
             write(3080, struct.pack("<II", 0, 0xfffff000), target=1) + \
             write(0x20, struct.pack("<I", 1)) + call(HC["event_channel_op"], small(4), dptr(0x20))
+    # the hypercall policy (config bit 6): denied families and sub-ops, one
+    # behind memory_op's continuation bits, one inside a multicall
+    ent = struct.pack("<QQ6Q", 15, 0, 1, 0, 0, 0, 0, 0) + struct.pack("<QQ6Q", 17, 0, 0, 0, 0, 0, 0, 0)
+    seeds["policy-64"] = bytes([IDENTITY64[0] | 0x40]) + IDENTITY64[1:] + \
+        call(HC["set_timer_op"], u64v(1 << 40)) + \
+        call(HC["memory_op"], u64v((3 << 6) | 1), dptr(0)) + \
+        write(0x400, ent) + call(HC["multicall"], dptr(0x400), small(2))
     for name, data in seeds.items():
         put("hypercall", name, data)
 
