@@ -189,14 +189,7 @@ static void step_ctrl(struct fuzz_input *in)
 
 static void step_poke(struct fuzz_input *in)
 {
-	uint8_t *p = page(page_gfn(fin_u8(in)));
-	uint16_t off = fin_u16(in) % 4096;
-	size_t got;
-	const uint8_t *bytes = fin_bytes(in, fin_u8(in), &got);
-
-	if (got > 4096u - off)
-		got = 4096u - off;
-	memcpy(p + off, bytes, got);
+	fuzz_step_poke(&fv, in, page_gfn);
 }
 
 static void step_index(struct fuzz_input *in)

@@ -248,6 +248,18 @@ void fuzz_step_grant(struct fuzz_vm *f, struct fuzz_input *in, unsigned gt_gfn,
 		   frame == 0xff ? fin_u32(in) : page_gfn(frame));
 }
 
+void fuzz_step_poke(struct fuzz_vm *f, struct fuzz_input *in, unsigned (*page_gfn)(unsigned))
+{
+	uint8_t *p = fuzz_page(f, page_gfn(fin_u8(in)));
+	uint16_t off = fin_u16(in) % 4096;
+	size_t got;
+	const uint8_t *bytes = fin_bytes(in, fin_u8(in), &got);
+
+	if (got > 4096u - off)
+		got = 4096u - off;
+	memcpy(p + off, bytes, got);
+}
+
 /* ---- input ---- */
 
 uint8_t fin_u8(struct fuzz_input *in)

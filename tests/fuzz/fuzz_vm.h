@@ -65,6 +65,9 @@ void fuzz_grant(struct fuzz_vm *f, unsigned gt_gfn, grant_ref_t ref, uint16_t fl
  * stranger), u8 frame (page_gfn(frame), or 0xff then u32 any frame). */
 void fuzz_step_grant(struct fuzz_vm *f, struct fuzz_input *in, unsigned gt_gfn,
 		     unsigned (*page_gfn)(unsigned));
+/* Bytes the input writes into one of the frontend's pages: u8 page
+ * (page_gfn(page)), u16 offset, u8 length, the bytes. */
+void fuzz_step_poke(struct fuzz_vm *f, struct fuzz_input *in, unsigned (*page_gfn)(unsigned));
 
 /* Quiet logging: the VMM's warnings would flood the fuzzer's output. */
 void fuzz_quiet(void);

@@ -56,7 +56,7 @@ cp "$STATIC"/guests/*.elf "$ROOT/guests/"
 # Boot it. The serial console carries the result lines.
 boot_l1() {
 	echo "nested tier: booting $(cat "$WORK/kernel/package") under QEMU TCG (timeout ${L1_TIMEOUT} s)"
-	timeout "$L1_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 3072 -smp 2 \
+	timeout "$L1_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 3072 -smp "${NESTED_L1_CPUS:-2}" \
 		-kernel "$WORK/kernel/vmlinuz" -initrd "$WORK/initrd.gz" \
 		-append "console=ttyS0 panic=-1 quiet nested_only=${NESTED_ONLY:-all} nested_runs=${NESTED_RUNS:-5} nested_vcpus=${NESTED_VCPUS:-4}" -nographic \
 		-no-reboot -nic none </dev/null >"$WORK/console.log" 2>&1
