@@ -15,6 +15,7 @@
 
 #include <xen/io/blkif.h>
 
+#include "run_suite.h"
 #include "../../devices/blkback_internal.h"
 #include "xenkvm/compat32.h"
 #include "xenkvm/evloop.h"
@@ -560,11 +561,5 @@ static Suite *blkback_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(blkback_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(blkback_suite());
 }

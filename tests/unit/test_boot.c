@@ -17,6 +17,7 @@
 #include <xen/elfnote.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
+#include "run_suite.h"
 #include "xenkvm/boot.h"
 
 #define RAM_SIZE (16ULL << 20)
@@ -1019,12 +1020,6 @@ static Suite *boot_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(boot_suite());
-	int failed;
-
 	fill_patterns();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_suite(boot_suite());
 }

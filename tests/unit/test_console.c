@@ -10,6 +10,7 @@
 #include <xen/xen.h>
 #include <xen/io/console.h>
 
+#include "run_suite.h"
 #include "xenkvm/console.h"
 
 static struct console con;
@@ -161,8 +162,6 @@ int main(void)
 {
 	Suite *s = suite_create("console");
 	TCase *tc = tcase_create("ring");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, drain_copies_and_consumes);
@@ -174,9 +173,5 @@ int main(void)
 	tcase_add_test(tc, input_refuses_lying_indices);
 	tcase_add_test(tc, unread_keeps_order);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -19,6 +19,7 @@
 #include <xen/memory.h>
 #include <xen/version.h>
 
+#include "run_suite.h"
 #include "xenkvm/compat32.h"
 #include "xenkvm/console.h"
 #include "xenkvm/gnttab.h"
@@ -683,11 +684,5 @@ static Suite *fairshare_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(fairshare_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(fairshare_suite());
 }

@@ -13,6 +13,7 @@
 #include <xen/grant_table.h>
 #include <xen/memory.h>
 
+#include "run_suite.h"
 #include "xenkvm/compat32.h"
 #include "xenkvm/gnttab.h"
 #include "xenkvm/hypercall.h"
@@ -808,12 +809,6 @@ static Suite *gnttab_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(gnttab_suite());
-	int failed;
-
 	log_threshold = LOG_ERROR;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_suite(gnttab_suite());
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "run_suite.h"
 #include "xenkvm/guest_mem.h"
 #include "xenkvm/hypercall.h"
 
@@ -609,11 +610,5 @@ static Suite *guest_access_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(guest_access_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_suite(guest_access_suite());
 }

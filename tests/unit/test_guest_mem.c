@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "run_suite.h"
 #include "xenkvm/guest_mem.h"
 
 #define RAM_SIZE (2ULL << 20)
@@ -137,11 +138,5 @@ static Suite *guest_mem_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(guest_mem_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(guest_mem_suite());
 }

@@ -19,6 +19,7 @@
 #include <xen/version.h>
 #include <xen/hvm/params.h>
 
+#include "run_suite.h"
 #include "xenkvm/console.h"
 #include "xenkvm/gnttab.h"
 #include "xenkvm/hypercall.h"
@@ -150,12 +151,6 @@ static Suite *hostile_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hostile_suite());
-	int failed;
-
 	log_threshold = LOG_ERROR;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_suite(hostile_suite());
 }

@@ -22,6 +22,7 @@
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 
+#include "run_suite.h"
 #include "xenkvm/compat32.h"
 #include "xenkvm/console.h"
 #include "xenkvm/hypercall.h"
@@ -865,12 +866,6 @@ static Suite *hypercall_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hypercall_suite());
-	int failed;
-
 	log_threshold = LOG_ERROR; /* the bad calls made here are logged as warnings */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_suite(hypercall_suite());
 }

@@ -13,6 +13,7 @@
 #include <xen/xen.h>
 #include <xen/memory.h>
 
+#include "run_suite.h"
 #include "xenkvm/compat32.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/log.h"
@@ -319,12 +320,6 @@ static Suite *memory_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(memory_suite());
-	int failed;
-
 	log_threshold = LOG_ERROR;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_suite(memory_suite());
 }

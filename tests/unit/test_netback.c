@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run_suite.h"
 #include "xenkvm/gnttab.h"
 #include "xenkvm/guest_mem.h"
 #include "xenkvm/netback.h"
@@ -854,11 +855,5 @@ static Suite *netback_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(netback_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(netback_suite());
 }

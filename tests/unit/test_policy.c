@@ -21,6 +21,7 @@
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 
+#include "run_suite.h"
 #include "xenkvm/cli.h"
 #include "xenkvm/console.h"
 #include "xenkvm/evtchn.h"
@@ -671,11 +672,5 @@ static Suite *policy_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(policy_suite());
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run_suite.h"
 #include "xenkvm/sandbox.h"
 #include "xenkvm/vm.h"
 
@@ -157,8 +158,6 @@ int main(void)
 {
 	Suite *s = suite_create("sandbox");
 	TCase *tc = tcase_create("filters");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, vcpu_thread_keeps_what_it_needs);
 	tcase_add_test(tc, a_forbidden_call_is_named);
@@ -167,9 +166,5 @@ int main(void)
 	tcase_add_test(tc, restart_keeps_setup_calls);
 	tcase_add_test(tc, names_come_from_the_table);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

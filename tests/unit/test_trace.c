@@ -7,6 +7,7 @@
 
 #include <xen/memory.h>
 
+#include "run_suite.h"
 #include "../../xenemu/memory_internal.h"
 #include "xenkvm/hypercall.h"
 #include "xenkvm/trace.h"
@@ -106,8 +107,6 @@ int main(void)
 {
 	Suite *s = suite_create("trace");
 	TCase *tc = tcase_create("ring");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, counts_errors_and_percentiles);
@@ -115,9 +114,5 @@ int main(void)
 	tcase_add_test(tc, the_ring_keeps_the_newest);
 	tcase_add_test(tc, not_a_trace_file);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

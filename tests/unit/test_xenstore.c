@@ -15,6 +15,7 @@
 #include <xen/io/xenbus.h>
 #include <xen/io/xs_wire.h>
 
+#include "run_suite.h"
 #include "xenkvm/evloop.h"
 #include "xenkvm/xenstore.h"
 
@@ -1394,11 +1395,5 @@ static Suite *xenstore_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(xenstore_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(xenstore_suite());
 }

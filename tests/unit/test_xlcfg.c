@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "run_suite.h"
 #include "xenkvm/cli.h"
 #include "xenkvm/xlcfg.h"
 
@@ -713,11 +714,5 @@ static Suite *xlcfg_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(xlcfg_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(xlcfg_suite());
 }
