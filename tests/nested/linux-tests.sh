@@ -50,8 +50,9 @@ linux_boot linux 1
 # detected inside scheduler" in a vCPU thread's KVM_RUN). A process cannot
 # corrupt L1's kernel stack, so that is QEMU TCG's nested SVM under load; one
 # such death came in KVM's handling of an L2 triple fault, so the triple
-# faults most likely are too (NESTED_ONLY=linux-smp NESTED_VCPUS=4 boots it
-# in a loop to look again).
+# faults most likely are too. With L1 given 4 CPUs, 10 of 10 4-vCPU boots
+# passed (NESTED_ONLY=linux-smp NESTED_VCPUS=4 [NESTED_L1_CPUS=4] boots it in
+# a loop to look again).
 linux_boot linux-smp 2
 
 # The PV disk (xen-blkfront) and NIC (xen-netfront): a marker read from the

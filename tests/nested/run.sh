@@ -15,7 +15,8 @@ WORK=$BUILD/nested
 HERE=$(dirname "$0")
 L1_TIMEOUT=${NESTED_TIMEOUT:-1800}
 # NESTED_ONLY=linux runs only the Linux guest (for debugging it);
-# NESTED_ONLY=linux-smp boots Linux with NESTED_VCPUS (4) NESTED_RUNS times (5).
+# NESTED_ONLY=linux-smp boots Linux with NESTED_VCPUS (4) NESTED_RUNS times (5);
+# NESTED_L1_CPUS gives L1 more CPUs than its 2.
 start=$(date +%s)
 
 skip() {
