@@ -73,6 +73,7 @@ void trace_hypercall(const struct hcall *hc, uint64_t t0, uint64_t t1, long resu
 	r->nr = (uint16_t)hc->nr;
 	memcpy(r->args, hc->arg, sizeof(r->args));
 	r->result = result;
+	r->flags = hc->continued ? TRACE_PREEMPTED : 0;
 }
 
 /* ---- trace-stats ---- */
@@ -82,7 +83,7 @@ void trace_hypercall(const struct hcall *hc, uint64_t t0, uint64_t t1, long resu
 struct group {
 	uint16_t nr;
 	uint64_t subop; /* NO_SUBOP for a family without */
-	uint64_t count, errors;
+	uint64_t count, errors, preempted;
 	uint32_t *lat; /* durations, sorted when printed */
 };
 
@@ -173,18 +174,20 @@ int trace_stats(const char *path, FILE *out, char *err, size_t errlen)
 		}
 		g->lat[g->count++] = r->duration_ns;
 		g->errors += r->result < 0;
+		g->preempted += !!(r->flags & TRACE_PREEMPTED);
 	}
 	fprintf(out, "%llu hypercalls traced%s\n", (unsigned long long)h->written,
 		h->written > n ? " (the oldest were overwritten)" : "");
-	fprintf(out, "%-22s %-22s %10s %8s %10s %10s %10s %10s\n", "hypercall", "sub-op", "calls",
-		"errors", "p50(ns)", "p90(ns)", "p99(ns)", "max(ns)");
+	fprintf(out, "%-22s %-22s %10s %9s %8s %10s %10s %10s %10s\n", "hypercall", "sub-op",
+		"calls", "preempted", "errors", "p50(ns)", "p90(ns)", "p99(ns)", "max(ns)");
 	for (size_t i = 0; i < ngroups; i++) {
 		struct group *g = &gs[i];
 		char sub[24];
 		qsort(g->lat, g->count, sizeof(uint32_t), cmp_u32);
 		subop_text(g, sub, sizeof(sub));
-		fprintf(out, "%-22s %-22s %10llu %8llu %10u %10u %10u %10u\n", hypercall_name(g->nr),
-			sub, (unsigned long long)g->count,
+		fprintf(out, "%-22s %-22s %10llu %9llu %8llu %10u %10u %10u %10u\n",
+			hypercall_name(g->nr), sub, (unsigned long long)g->count,
+			(unsigned long long)g->preempted,
 			(unsigned long long)g->errors, percentile(g, 50), percentile(g, 90),
 			percentile(g, 99), g->lat[g->count - 1]);
 		free(g->lat);

@@ -1,6 +1,6 @@
 /* Hypercall tracing (--trace FILE): every hypercall as a fixed-size record
  * in a file-backed ring, the newest overwriting the oldest; `xenkvm
- * trace-stats FILE` turns it into counts and latency percentiles, the way
+ * trace-stats FILE` turns it into counts (calls, preempted, errors) and latency percentiles, the way
  * xentrace + xenalyze do for Xen. */
 #ifndef XENKVM_TRACE_H
 #define XENKVM_TRACE_H
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define TRACE_MAGIC "XKVMTRC1"
+#define TRACE_MAGIC "XKVMTRC2" /* 2: records carry flags */
 #define TRACE_DEFAULT_RECORDS (1u << 20) /* 64 MiB of records */
 
 struct trace_header {
@@ -25,7 +25,12 @@ struct trace_record {
 	uint16_t nr;        /* hypercall number */
 	uint64_t args[6];   /* args[0] is the sub-op for most families */
 	int64_t result;
+	uint32_t flags;     /* TRACE_PREEMPTED */
+	uint32_t pad;
 };
+
+/* The call was cut short with a continuation: the guest re-issues it. */
+#define TRACE_PREEMPTED 1u
 
 struct hcall;
 

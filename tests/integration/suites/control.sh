@@ -2,18 +2,8 @@
 # The control socket and the xl-like verbs against live guests: list, info,
 # stats, pause/unpause, shutdown --wait, destroy, console, a name already
 # taken, and what a VM killed with SIGKILL leaves behind.
-set -u
-BUILD=${1:-build}
-XENKVM=$BUILD/xenkvm
-GUESTS=$BUILD/guests
-WORK=$(mktemp -d)
+. "$(dirname "$0")/../suite_env.sh"
 NAME=ctl-test-$$
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 failed=0
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }

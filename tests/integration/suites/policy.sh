@@ -3,18 +3,8 @@
 # calls are -EPERM in the guest (multicall entries too) and counted (exit
 # line, xenkvm stats), a denied shutdown does not hang xenkvm, the xl.cfg
 # keys, bad rules refused with exit status 2; coarse HVMOP_get_time.
-set -u
-BUILD=${1:-build}
-XENKVM=$BUILD/xenkvm
-GUESTS=$BUILD/guests
-WORK=$(mktemp -d)
+. "$(dirname "$0")/../suite_env.sh"
 NAME=policy-test-$$
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 pass() { echo "PASS $1"; }
 fail() {
 	echo "FAIL $1: $2"
