@@ -119,30 +119,40 @@ void evloop_stop(struct evloop *l)
 	}
 }
 
-void evloop_run(struct evloop *l)
+/* Wait up to timeout_ms (-1: for ever) and run the callbacks of what is ready. */
+static void run_batch(struct evloop *l, int timeout_ms)
 {
 	struct epoll_event evs[16];
+	int n = epoll_wait(l->ep, evs, 16, timeout_ms);
 
+	for (int i = 0; i < n; i++) {
+		struct evloop_entry *e = evs[i].data.ptr;
+		if (!e) {
+			uint64_t v;
+			if (read(l->wake_fd, &v, sizeof(v)) < 0) {
+				/* spurious wake-up: nothing to drain */
+			}
+			continue;
+		}
+		if (!e->dead)
+			e->fn(e->fd, evs[i].events, e->opaque);
+	}
+	pthread_mutex_lock(&l->lock);
+	free_list(l->graveyard);
+	l->graveyard = NULL;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void evloop_run(struct evloop *l)
+{
 	/* Each run waits for its own stop: whoever stops a loop that is not
 	 * running also leaves its fd readable (the VM's stop eventfd). */
 	__atomic_store_n(&l->stopping, 0, __ATOMIC_RELEASE);
-	while (!__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE)) {
-		int n = epoll_wait(l->ep, evs, 16, -1);
-		for (int i = 0; i < n; i++) {
-			struct evloop_entry *e = evs[i].data.ptr;
-			if (!e) {
-				uint64_t v;
-				if (read(l->wake_fd, &v, sizeof(v)) < 0) {
-					/* spurious wake-up: nothing to drain */
-				}
-				continue;
-			}
-			if (!e->dead)
-				e->fn(e->fd, evs[i].events, e->opaque);
-		}
-		pthread_mutex_lock(&l->lock);
-		free_list(l->graveyard);
-		l->graveyard = NULL;
-		pthread_mutex_unlock(&l->lock);
-	}
+	while (!__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE))
+		run_batch(l, -1);
+}
+
+void evloop_poll(struct evloop *l)
+{
+	run_batch(l, 0);
 }

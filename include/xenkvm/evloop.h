@@ -18,5 +18,8 @@ int evloop_del(struct evloop *l, int fd);
  * the callback that stopped it. */
 void evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
+/* Run the callbacks of what is ready now, once, without waiting (harnesses
+ * that drive the loop step by step). */
+void evloop_poll(struct evloop *l);
 
 #endif

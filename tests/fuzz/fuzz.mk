@@ -9,7 +9,7 @@ FUZZ_CC ?= clang
 FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CI_RUNS ?= 3000
-FUZZ_TARGETS := hypercall xenstore xenstore_ring console boot cli blkif netif
+FUZZ_TARGETS := hypercall xenstore xenstore_ring console boot cli blkif netif xenbus
 # -Werror is gcc's job (the main build); clang's own warnings on the project's
 # sources are shown but must not stop the fuzz tier.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Wformat=2 \

@@ -61,6 +61,39 @@ FLAT32 = bytes([0x00]) + struct.pack("<I", 0)
 DATA_GFN = 0x1f0
 
 
+# ---- xenbus: the block backend's handshake ----
+XB = {"node": 0, "rm": 1, "state": 2, "back": 3, "grant": 4, "port": 5, "poke": 6, "loop": 7}
+XB_NODES = ["ring-ref", "ring-ref0", "ring-ref1", "ring-ref2", "ring-ref3", "ring-page-order",
+            "event-channel", "protocol", "multi-queue-num-queues", "feature-persistent",
+            "queue-0/ring-ref", "queue-0/event-channel", "queue-0/ring-page-order",
+            "queue-0/ring-ref0", "queue-0/ring-ref1", "queue-1/ring-ref", "queue-1/event-channel"]
+
+
+def xb_node(name, v): return bytes([XB["node"], XB_NODES.index(name)]) + v
+def xb_small(n): return bytes([0, n])
+def xb_proto(i): return bytes([2, i])
+def xb_state(s): return bytes([XB["state"], s])
+def xb_grant(ref, page): return bytes([XB["grant"]]) + struct.pack("<H", ref) + bytes([0, page])
+LOOP = bytes([XB["loop"]])
+PORT = bytes([XB["port"]])
+
+
+def xenbus_seeds():
+    # The first port the frontend allocates is 3 (1 and 2: console, store).
+    one = xb_grant(8, 0) + PORT + xb_node("ring-ref", xb_small(8)) + \
+        xb_node("event-channel", xb_small(3)) + xb_node("protocol", xb_proto(0))
+    put("xenbus", "connect", bytes([0]) + one + xb_state(3) + LOOP + xb_state(4) + LOOP +
+        xb_state(5) + LOOP + xb_state(6) + LOOP + xb_state(1) + LOOP + xb_state(3) + LOOP)
+    # Two queues, persistent grants; then the toolstack
+    # takes the disk away (online 0).
+    two = xb_grant(8, 0) + xb_grant(9, 1) + PORT + PORT + \
+        xb_node("multi-queue-num-queues", xb_small(2)) + xb_node("feature-persistent", xb_small(1)) + \
+        xb_node("queue-0/ring-ref", xb_small(8)) + xb_node("queue-0/event-channel", xb_small(3)) + \
+        xb_node("queue-1/ring-ref", xb_small(9)) + xb_node("queue-1/event-channel", xb_small(4))
+    put("xenbus", "multiqueue", bytes([1]) + two + xb_state(3) + LOOP +
+        bytes([XB["back"], 0, 0, 0]) + LOOP + xb_state(6) + LOOP)
+
+
 def hypercall_seeds():
     seeds = {}
     for abi, cfg in (("64", IDENTITY64), ("32", FLAT32)):
@@ -340,6 +373,7 @@ def netif_seeds():
 
 if __name__ == "__main__":
     hypercall_seeds()
+    xenbus_seeds()
     xenstore_seeds()
     xenstore_ring_seeds()
     console_seeds()
